@@ -1,0 +1,59 @@
+#pragma once
+
+// The typed interfaces of every actor: who may say what to whom.
+
+#include <string>
+
+#include <caf/replies_to.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace chat {
+
+/// A private chat between two clients.
+using private_pair_actor = caf::typed_actor<
+  // A stamped line from one member, for the other member only.
+  caf::replies_to<say_atom, client_id, shared_text>::with<caf::ok_atom>,
+  // Ends the chat; the client number is a member that is gone (or 0). Replies
+  // once both members have been told.
+  caf::replies_to<end_atom, client_id>::with<caf::ok_atom>>;
+
+/// One connected client. Fed by the bridge; writes to its client_link.
+using session_actor = caf::typed_actor<
+  // A text frame the client sent.
+  caf::reacts_to<text_atom, std::string>,
+  // A binary frame the client sent (not supported; answered with an error).
+  caf::reacts_to<binary_atom>,
+  // The connection is gone.
+  caf::reacts_to<closed_atom>,
+  // From now on chat lines go to this private chat (invalid: the main room).
+  caf::reacts_to<room_atom, private_pair_actor>>;
+
+/// Owns membership, the main room, private pairs and pagers. Every message
+/// from a session names the session's client number first.
+using lobby_actor = caf::typed_actor<
+  // A session introduces itself; the reply is its client number.
+  caf::replies_to<hello_atom, session_actor, client_link_ptr>::with<client_id>,
+  // A main-room chat line, already stamped and made terminal-safe.
+  caf::reacts_to<say_atom, client_id, shared_text>,
+  // Any other frame (blank line, private line, /help, errors): it only stops
+  // other clients' pages.
+  caf::reacts_to<typed_atom, client_id>,
+  caf::reacts_to<page_atom, client_id>,
+  // Target number (0 when the argument names no number) and the argument.
+  caf::reacts_to<invite_atom, client_id, client_id, std::string>,
+  caf::reacts_to<leave_atom, client_id>,
+  caf::reacts_to<who_atom, client_id>,
+  // Timer: send the large-room arrivals/departures summary.
+  caf::reacts_to<summary_atom>>;
+
+/// Sends PAGING to a set of clients once per interval until stopped.
+using pager_actor = caf::typed_actor<
+  caf::reacts_to<add_atom, client_id, client_link_ptr>,
+  caf::reacts_to<remove_atom, client_id>,
+  caf::reacts_to<tick_atom>>;
+
+} // namespace chat

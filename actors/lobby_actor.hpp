@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <unordered_map>
+
+#include <caf/actor_addr.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace chat {
+
+/// The lobby's knobs; main() fills them from the command line.
+struct lobby_config {
+  /// Above this many main-room members, arrivals and departures are summed
+  /// up once per second instead of announced one by one.
+  size_t announce_limit = 1000;
+
+  /// How often a pager repeats `PAGING`.
+  caf::timespan page_interval = std::chrono::seconds{1};
+
+  /// How many clients `/who` lists by name.
+  size_t who_limit = 100;
+};
+
+/// One connected client as the lobby sees it.
+struct member {
+  session_actor session;
+  client_link_ptr link;
+  /// The private chat this client is in; invalid while in the main room.
+  private_pair_actor pair;
+  client_id partner = 0;
+};
+
+struct lobby_state {
+  static inline const char* name = "lobby";
+
+  lobby_config config;
+  client_id next_id = 1;
+  std::map<client_id, member> members;
+  std::unordered_map<caf::actor_addr, client_id> by_session;
+  size_t main_room_size = 0;
+  /// One pager per client that is paging, keyed by that client.
+  std::map<client_id, pager_actor> pagers;
+  /// Large-room arrivals and departures not yet summed up.
+  size_t arrivals = 0;
+  size_t departures = 0;
+  bool summary_due = false;
+};
+
+/// Owns the node's membership: hands out client numbers, relays main-room
+/// lines, starts private pairs and pagers, and answers `/who`.
+lobby_actor::behavior_type
+lobby(lobby_actor::stateful_pointer<lobby_state> self, lobby_config config);
+
+} // namespace chat

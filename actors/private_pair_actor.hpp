@@ -1,0 +1,27 @@
+#pragma once
+
+#include "actors/interfaces.hpp"
+
+namespace chat {
+
+/// One side of a private chat.
+struct pair_member {
+  client_id id;
+  session_actor session;
+  client_link_ptr link;
+};
+
+struct private_pair_state {
+  static inline const char* name = "private_pair";
+
+  pair_member a;
+  pair_member b;
+};
+
+/// Owns one private chat: tells both members whom they are chatting with,
+/// relays each line to the other member only, and tells both when it ends.
+private_pair_actor::behavior_type
+private_pair(private_pair_actor::stateful_pointer<private_pair_state> self,
+             pair_member inviter, pair_member invitee);
+
+} // namespace chat

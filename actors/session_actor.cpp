@@ -1,0 +1,130 @@
+// Protocol sketch:
+//   on start:  lobby <- hello(self, link); await the client number
+//   text line: parse; chat lines are stamped `<S> <line>` and made
+//              terminal-safe here, once, before anyone fans them out
+//   room:      the pair says where chat lines go; it says so before it tells
+//              the client, so a line typed after the client saw `Private
+//              chatting with …` can only reach the partner. A private line
+//              that reaches an ended pair is reported back, never rerouted.
+//   closed:    quit; the lobby monitors sessions and cleans up
+
+#include "actors/session_actor.hpp"
+
+#include <chrono>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/command.hpp"
+#include "actors/text.hpp"
+
+namespace chat {
+
+const char* const help_lines[] = {
+  "Commands:",
+  "  page        page everyone once a second until someone else types",
+  "  invite <N>  private chat with Client N (also: invite Client N)",
+  "  leave       end the private chat",
+  "  /who        who is online",
+  "  /help       this list",
+  "Any other line is a chat message.",
+};
+
+namespace {
+
+using session_ptr = session_actor::stateful_pointer<session_state>;
+
+// Sends one line to this session's client only.
+void reply(session_ptr self, std::string line) {
+  self->state.link->send(make_text(std::move(line)));
+}
+
+// Returns the line as others see it: `<S> <line>`.
+shared_text stamp(session_ptr self, std::string_view line) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  auto age = self->clock().now() - self->state.connected_at;
+  auto secs = duration_cast<seconds>(age).count();
+  return make_text(std::to_string(secs) + ' ' + make_terminal_safe(line));
+}
+
+void say(session_ptr self, const std::string& line) {
+  auto& st = self->state;
+  if (!st.pair) {
+    self->send(st.lobby, say_atom_v, st.id, stamp(self, line));
+    return;
+  }
+  self->request(st.pair, caf::infinite, say_atom_v, st.id, stamp(self, line))
+    .then([](caf::ok_atom) {},
+          [self](caf::error&) {
+            reply(self, "Error: the private chat ended before your line "
+                        "was delivered");
+          });
+  self->send(st.lobby, typed_atom_v, st.id);
+}
+
+void on_line(session_ptr self, const std::string& line) {
+  auto& st = self->state;
+  auto cmd = parse_command(line);
+  switch (cmd.kind) {
+    case command::say:
+      say(self, line);
+      return;
+    case command::page:
+      self->send(st.lobby, page_atom_v, st.id);
+      return;
+    case command::invite:
+      self->send(st.lobby, invite_atom_v, st.id, cmd.target,
+                 make_terminal_safe(cmd.arg));
+      return;
+    case command::leave:
+      self->send(st.lobby, leave_atom_v, st.id);
+      return;
+    case command::who:
+      self->send(st.lobby, who_atom_v, st.id);
+      return;
+    case command::invite_usage:
+      reply(self, "Usage: invite <N>");
+      break;
+    case command::help:
+      for (auto help_line : help_lines)
+        reply(self, help_line);
+      break;
+    case command::unknown:
+      reply(self, "Error: unknown command: /" + make_terminal_safe(cmd.arg)
+                    + " (try /help)");
+      break;
+    case command::blank:
+      break;
+  }
+  // Any frame counts as typing: it stops other clients' pages.
+  self->send(st.lobby, typed_atom_v, st.id);
+}
+
+} // namespace
+
+session_actor::behavior_type session(session_ptr self, client_link_ptr link,
+                                     lobby_actor lobby) {
+  auto& st = self->state;
+  st.link = std::move(link);
+  st.lobby = std::move(lobby);
+  st.connected_at = self->clock().now();
+  // Hold every frame until the lobby has given us our number.
+  self
+    ->request(st.lobby, caf::infinite, hello_atom_v,
+              caf::actor_cast<session_actor>(self), st.link)
+    .await([self](client_id id) { self->state.id = id; });
+  return {
+    [self](text_atom, const std::string& line) { on_line(self, line); },
+    [self](binary_atom) {
+      reply(self, "Error: binary frames are not supported");
+      self->send(self->state.lobby, typed_atom_v, self->state.id);
+    },
+    [self](room_atom, private_pair_actor& pair) {
+      self->state.pair = std::move(pair);
+    },
+    [self](closed_atom) { self->quit(); },
+  };
+}
+
+} // namespace chat

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <caf/actor_clock.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace chat {
+
+/// The state of one connected client.
+struct session_state {
+  static inline const char* name = "session";
+
+  client_link_ptr link;
+  lobby_actor lobby;
+  client_id id = 0;
+  /// The private chat this client is in; invalid while in the main room.
+  private_pair_actor pair;
+  caf::actor_clock::time_point connected_at;
+};
+
+/// Speaks for one client: parses each frame into a command, stamps chat lines
+/// with the seconds since the client connected, and hands them to the lobby,
+/// or to its private pair while in one.
+session_actor::behavior_type
+session(session_actor::stateful_pointer<session_state> self,
+        client_link_ptr link, lobby_actor lobby);
+
+} // namespace chat
