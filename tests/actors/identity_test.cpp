@@ -1,0 +1,84 @@
+#include <catch2/catch.hpp>
+
+#include "node_fixture.hpp"
+
+using namespace chat::test;
+
+TEST_CASE("the first client is told it is Client 1", "[identity]") {
+  node_fixture node;
+  auto a = node.connect();
+  CHECK(a.received() == lines{"You are Client 1"});
+}
+
+TEST_CASE("main-room members see a newcomer connect and later disconnect",
+          "[identity]") {
+  node_fixture node;
+  auto a = node.connect();
+  a.received();
+  auto b = node.connect();
+  CHECK(b.received() == lines{"You are Client 2"});
+  CHECK(a.received() == lines{"Client 2 connected"});
+  node.disconnect(b);
+  CHECK(a.received() == lines{"Client 2 disconnected"});
+  CHECK(b.received().empty());
+}
+
+TEST_CASE("client numbers are never reused, also after a disconnect",
+          "[identity]") {
+  node_fixture node;
+  auto a = node.connect();
+  auto b = node.connect();
+  node.disconnect(b);
+  node.disconnect(a);
+  auto c = node.connect();
+  CHECK(c.received() == lines{"You are Client 3"});
+}
+
+TEST_CASE("members of a private chat hear of no arrival or departure",
+          "[identity]") {
+  node_fixture node;
+  auto cs = node.connect_all(3);
+  node.type(cs[0], "invite 2");
+  cs[0].received();
+  cs[1].received();
+  auto d = node.connect();
+  CHECK(cs[2].received() == lines{"Client 4 connected"});
+  node.disconnect(d);
+  CHECK(cs[2].received() == lines{"Client 4 disconnected"});
+  CHECK(cs[0].received().empty());
+  CHECK(cs[1].received().empty());
+}
+
+TEST_CASE("a large room gets one summary a second instead of each arrival",
+          "[identity]") {
+  chat::lobby_config config;
+  config.announce_limit = 2;
+  node_fixture node{config};
+  auto cs = node.connect_all(2);
+  auto c = node.connect();
+  CHECK(c.received() == lines{"You are Client 3"});
+  auto d = node.connect();
+  node.disconnect(d);
+  CHECK(cs[0].received().empty());
+  node.advance(std::chrono::seconds{1});
+  auto summary = "2 clients connected, 1 disconnected (3 online)";
+  CHECK(cs[0].received() == lines{summary});
+  CHECK(cs[1].received() == lines{summary});
+  CHECK(c.received() == lines{summary});
+  // A quiet second sends nothing.
+  node.advance(std::chrono::seconds{1});
+  CHECK(cs[0].received().empty());
+}
+
+TEST_CASE("a room at the announce limit still announces one by one",
+          "[identity]") {
+  chat::lobby_config config;
+  config.announce_limit = 2;
+  node_fixture node{config};
+  auto a = node.connect();
+  a.received();
+  auto b = node.connect();
+  CHECK(a.received() == lines{"Client 2 connected"});
+  node.disconnect(b);
+  CHECK(a.received() == lines{"Client 2 disconnected"});
+}

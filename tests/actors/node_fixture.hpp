@@ -1,0 +1,132 @@
+#pragma once
+
+// A chat node without sockets, on CAF's deterministic test coordinator: the
+// test steps the scheduler and the clock; nothing sleeps.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/send.hpp>
+
+#include "actors/lobby_actor.hpp"
+#include "actors/session_actor.hpp"
+
+namespace chat::test {
+
+using lines = std::vector<std::string>;
+
+/// A client_link that records what the node sends.
+class fake_link : public client_link {
+public:
+  void send(shared_text text) override {
+    frames_.push_back(*text);
+  }
+
+  void close(uint16_t code, std::string reason) override {
+    close_code = code;
+    close_reason = std::move(reason);
+  }
+
+  /// Returns the frames received since the last call.
+  lines take() {
+    return std::exchange(frames_, {});
+  }
+
+  uint16_t close_code = 0;
+  std::string close_reason;
+
+private:
+  lines frames_;
+};
+
+/// One connected client as a test drives it.
+struct client {
+  session_actor session;
+  std::shared_ptr<fake_link> link;
+
+  lines received() {
+    return link->take();
+  }
+};
+
+inline caf::actor_system_config& testing_config(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  return cfg;
+}
+
+class node_fixture {
+public:
+  explicit node_fixture(lobby_config config = {})
+    : sys(testing_config(cfg)),
+      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    // Actors outlive the test; do not wait for them on shutdown.
+    sys.await_actors_before_shutdown(false);
+    lobby = sys.spawn(chat::lobby, config);
+    sched.run();
+  }
+
+  /// Stops the lobby and, with it, every pager: a pager re-arms its timer
+  /// forever, which would keep the coordinator's shutdown busy.
+  ~node_fixture() {
+    caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  /// Connects a new client and runs until the node is quiet.
+  client connect() {
+    auto link = std::make_shared<fake_link>();
+    auto session = sys.spawn(chat::session, link, lobby);
+    sched.run();
+    return {session, link};
+  }
+
+  /// Connects `n` clients and drops what they received while connecting.
+  std::vector<client> connect_all(size_t n) {
+    std::vector<client> result;
+    for (size_t i = 0; i < n; ++i)
+      result.push_back(connect());
+    for (auto& c : result)
+      c.received();
+    return result;
+  }
+
+  /// Delivers one text frame from `c` without running the node.
+  void enqueue(client& c, std::string line) {
+    caf::anon_send(c.session, text_atom_v, std::move(line));
+  }
+
+  /// Delivers one text frame from `c` and runs until the node is quiet.
+  void type(client& c, std::string line) {
+    enqueue(c, std::move(line));
+    sched.run();
+  }
+
+  void send_binary(client& c) {
+    caf::anon_send(c.session, binary_atom_v);
+    sched.run();
+  }
+
+  void disconnect(client& c) {
+    caf::anon_send(c.session, closed_atom_v);
+    sched.run();
+  }
+
+  /// Moves the clock forward, fires due timers and runs the node.
+  void advance(caf::timespan dt) {
+    sched.advance_time(dt);
+    sched.run();
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  lobby_actor lobby;
+};
+
+} // namespace chat::test
