@@ -24,7 +24,8 @@ public:
   node_config() {
     opt_group{custom_options_, "global"}
       .add(server.host, "host", "address to listen on (default: localhost)")
-      .add(server.port, "port", "port to listen on, 0 picks one (default: 8765)")
+      .add(server.port, "port",
+           "port to listen on, 0 picks one (default: 8765)")
       .add(server.max_message_bytes, "max-message-bytes",
            "larger frames are refused with close code 1009 (default: 16384)")
       .add(lobby.page_interval, "page-interval",
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
       server.shutdown("Server shutting down");
   });
   server.run();
+  // Every connection is closed. Stop the lobby and wait for every actor
+  // while the bridge, whose io_context the links post to, still exists.
   caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
+  system.await_all_actors_done();
   return EXIT_SUCCESS;
 }

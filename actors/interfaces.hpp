@@ -41,19 +41,17 @@ using lobby_actor = caf::typed_actor<
   caf::reacts_to<say_atom, client_id, shared_text>,
   // Any other frame (blank line, private line, /help, errors): it only stops
   // other clients' pages.
-  caf::reacts_to<typed_atom, client_id>,
-  caf::reacts_to<page_atom, client_id>,
+  caf::reacts_to<typed_atom, client_id>, caf::reacts_to<page_atom, client_id>,
   // Target number (0 when the argument names no number) and the argument.
   caf::reacts_to<invite_atom, client_id, client_id, std::string>,
-  caf::reacts_to<leave_atom, client_id>,
-  caf::reacts_to<who_atom, client_id>,
+  caf::reacts_to<leave_atom, client_id>, caf::reacts_to<who_atom, client_id>,
   // Timer: send the large-room arrivals/departures summary.
   caf::reacts_to<summary_atom>>;
 
 /// Sends PAGING to a set of clients once per interval until stopped.
-using pager_actor = caf::typed_actor<
-  caf::reacts_to<add_atom, client_id, client_link_ptr>,
-  caf::reacts_to<remove_atom, client_id>,
-  caf::reacts_to<tick_atom>>;
+using pager_actor
+  = caf::typed_actor<caf::reacts_to<add_atom, client_id, client_link_ptr>,
+                     caf::reacts_to<remove_atom, client_id>,
+                     caf::reacts_to<tick_atom>>;
 
 } // namespace chat

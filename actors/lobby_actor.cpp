@@ -127,8 +127,9 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   if (inviter == members.end())
     return;
   if (inviter->second.pair) {
-    tell(self, id, "Error: you are already in a private chat; type leave "
-                   "first");
+    tell(self, id,
+         "Error: you are already in a private chat; type leave "
+         "first");
     return;
   }
   auto invitee = members.find(target);
@@ -141,8 +142,10 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
     return;
   }
   if (invitee->second.pair) {
-    tell(self, id, "Error: " + name_of(target) + " is already in a private "
-                                                 "chat");
+    tell(self, id,
+         "Error: " + name_of(target)
+           + " is already in a private "
+             "chat");
     return;
   }
   auto& a = inviter->second;

@@ -20,6 +20,7 @@ using client_id = uint64_t;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::shared_text)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(chat::client_link_ptr)
 
+// clang-format off
 CAF_BEGIN_TYPE_ID_BLOCK(chat, caf::first_custom_type_id)
 
   CAF_ADD_TYPE_ID(chat, (chat::shared_text))
@@ -50,3 +51,4 @@ CAF_BEGIN_TYPE_ID_BLOCK(chat, caf::first_custom_type_id)
   CAF_ADD_ATOM(chat, chat, summary_atom, "summary")
 
 CAF_END_TYPE_ID_BLOCK(chat)
+// clang-format on

@@ -24,10 +24,10 @@ private_pair(private_pair_actor::stateful_pointer<private_pair_state> self,
   auto handle = caf::actor_cast<private_pair_actor>(self);
   for (auto* member : {&st.a, &st.b})
     self->send(member->session, room_atom_v, handle);
-  st.a.link->send(make_text("Private chatting with Client "
-                            + std::to_string(st.b.id)));
-  st.b.link->send(make_text("Private chatting with Client "
-                            + std::to_string(st.a.id)));
+  st.a.link->send(
+    make_text("Private chatting with Client " + std::to_string(st.b.id)));
+  st.b.link->send(
+    make_text("Private chatting with Client " + std::to_string(st.a.id)));
   return {
     [self](say_atom, client_id from, shared_text& line) {
       auto& st = self->state;

@@ -1,5 +1,6 @@
 # Imported targets for Debian's CAF 0.17.6, which ships no CMake config.
 # The names match what Conan's CMakeDeps generates (CAF::core, CAF::io).
+find_package(CAF CONFIG QUIET) # Conan's CMakeDeps, if it is in use
 if(TARGET CAF::core)
   return()
 endif()

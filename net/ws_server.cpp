@@ -33,10 +33,11 @@ ws_server::ws_server(ws_server_config config, session_factory make_session)
   endpoint_.set_max_message_size(config_.max_message_bytes);
   endpoint_.set_close_handshake_timeout(close_timeout_ms);
   // Chat lines are small: send each at once instead of waiting for an ACK.
-  endpoint_.set_socket_init_handler([](connection_hdl, asio::ip::tcp::socket& s) {
-    std::error_code ec;
-    s.set_option(asio::ip::tcp::no_delay{true}, ec);
-  });
+  endpoint_.set_socket_init_handler(
+    [](connection_hdl, asio::ip::tcp::socket& s) {
+      std::error_code ec;
+      s.set_option(asio::ip::tcp::no_delay{true}, ec);
+    });
   endpoint_.set_open_handler([this](connection_hdl hdl) { on_open(hdl); });
   endpoint_.set_close_handler([this](connection_hdl hdl) { on_close(hdl); });
   endpoint_.set_message_handler(
@@ -83,7 +84,9 @@ void ws_server::shutdown(const std::string& goodbye) {
   endpoint_.stop_listening(ec);
   if (ec)
     fail(ec, "stop listening");
-  for (auto& hdl : open_)
+  // Closing may call on_close, which edits open_: walk a copy.
+  auto open = open_;
+  for (auto& hdl : open)
     if (auto con = endpoint_.get_con_from_hdl(hdl, ec))
       say_goodbye(con);
 }

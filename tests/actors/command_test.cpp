@@ -26,8 +26,7 @@ TEST_CASE("blank lines are recognised", "[command]") {
   CHECK(parse_command(" \t\r\n").kind == command::blank);
 }
 
-TEST_CASE("invite carries its argument and the number it names",
-          "[command]") {
+TEST_CASE("invite carries its argument and the number it names", "[command]") {
   auto cmd = parse_command("invite   Client 12 ");
   CHECK(cmd.kind == command::invite);
   CHECK(cmd.arg == "Client 12");

@@ -71,14 +71,16 @@ TEST_CASE("relayed text cannot steer another client's terminal",
           "[main-room]") {
   node_fixture node;
   auto cs = node.connect_all(2);
-  node.type(cs[0], "a\x1b[2Jb\x1b]0;pwned\x07" "c\r\nd\x7f" "e\xc2\x9b" "f\tg");
+  node.type(cs[0], "a\x1b[2Jb\x1b]0;pwned\x07"
+                   "c\r\nd\x7f"
+                   "e\xc2\x9b"
+                   "f\tg");
   CHECK(cs[1].received()
         == lines{"0 a\uFFFD[2Jb\uFFFD]0;pwned\uFFFDc\uFFFD\uFFFDd\uFFFDe\uFFFDf"
                  "\tg"});
 }
 
-TEST_CASE("a command word inside a sentence is a chat message",
-          "[main-room]") {
+TEST_CASE("a command word inside a sentence is a chat message", "[main-room]") {
   node_fixture node;
   auto cs = node.connect_all(2);
   node.type(cs[0], "page me later");

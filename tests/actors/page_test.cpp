@@ -44,8 +44,8 @@ TEST_CASE("the pager keeps chatting and its own lines do not stop the page",
 }
 
 TEST_CASE("any frame from another client stops the page", "[page]") {
-  auto frame = GENERATE(as<std::string>{}, "here!", "", "   ", "/help",
-                        "/who", "/nope", "leave", "invite 9", "invite");
+  auto frame = GENERATE(as<std::string>{}, "here!", "", "   ", "/help", "/who",
+                        "/nope", "leave", "invite 9", "invite");
   node_fixture node;
   auto cs = node.connect_all(3);
   node.type(cs[0], "page");

@@ -44,18 +44,18 @@ TEST_CASE("members of a private chat do not see the main room", "[invite]") {
 TEST_CASE("invite errors go to the inviter only and change nothing",
           "[invite]") {
   using entry = std::pair<std::string, std::string>;
-  auto [line, error] = GENERATE(
-    entry{"invite 7", "Error: no such client: 7"},
-    entry{"invite Client 7", "Error: no such client: Client 7"},
-    entry{"invite bob", "Error: no such client: bob"},
-    entry{"invite -2", "Error: no such client: -2"},
-    entry{"invite 0", "Error: no such client: 0"},
-    entry{"invite 2 3", "Error: no such client: 2 3"},
-    entry{"invite 99999999999999999999999",
-          "Error: no such client: 99999999999999999999999"},
-    entry{"invite \x1b[1m2", "Error: no such client: \uFFFD[1m2"},
-    entry{"invite 1", "Error: you cannot invite yourself"},
-    entry{"invite", "Usage: invite <N>"});
+  auto [line, error]
+    = GENERATE(entry{"invite 7", "Error: no such client: 7"},
+               entry{"invite Client 7", "Error: no such client: Client 7"},
+               entry{"invite bob", "Error: no such client: bob"},
+               entry{"invite -2", "Error: no such client: -2"},
+               entry{"invite 0", "Error: no such client: 0"},
+               entry{"invite 2 3", "Error: no such client: 2 3"},
+               entry{"invite 99999999999999999999999",
+                     "Error: no such client: 99999999999999999999999"},
+               entry{"invite \x1b[1m2", "Error: no such client: \uFFFD[1m2"},
+               entry{"invite 1", "Error: you cannot invite yourself"},
+               entry{"invite", "Usage: invite <N>"});
   node_fixture node;
   auto cs = node.connect_all(3);
   node.type(cs[0], line);

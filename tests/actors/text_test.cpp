@@ -22,7 +22,10 @@ TEST_CASE("C0 controls, DEL and C1 controls are replaced", "[text]") {
   CHECK(make_terminal_safe("\r\n") == "\uFFFD\uFFFD");
   CHECK(make_terminal_safe("\x7f") == "\uFFFD");
   // U+009B is the one-byte CSI of 8-bit terminals.
-  CHECK(make_terminal_safe("\xc2\x9b" "2J") == "\uFFFD" "2J");
+  CHECK(make_terminal_safe("\xc2\x9b"
+                           "2J")
+        == "\uFFFD"
+           "2J");
   CHECK(make_terminal_safe("\xc2\x80\xc2\x9f") == "\uFFFD\uFFFD");
   // U+00A0 (no-break space) is not a control character.
   CHECK(make_terminal_safe("\xc2\xa0") == "\xc2\xa0");
