@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """End-to-end tests for chat-node over real WebSocket connections on loopback.
 
-The contract is /work/shared/PROTOCOL.md (copied in spirit into the repo README);
-every string below is asserted to the letter.
+The contract is the project's PROTOCOL.md (the chat protocol) plus the binary's
+command-line contract (--host/--port/--page-interval/--max-message-bytes/
+--announce-limit, the "chat-node listening on ws://HOST:PORT/" line, SIGTERM/SIGINT
+shutdown). Every string is asserted to the letter.
 
 Run (from the repository root):
 
@@ -43,7 +45,6 @@ REFERENCE_CLIENT = HERE / "reference_client.py"
 RECV_TIMEOUT = float(os.environ.get("CHAT_E2E_TIMEOUT", "3"))
 START_TIMEOUT = 10.0  # for the "listening" line
 EXIT_TIMEOUT = 5.0  # for the process to exit after SIGTERM/SIGINT
-PAGE_INTERVAL = 0.2  # what the paging tests pass as --page-interval=200ms
 
 LISTENING_RE = re.compile(r"^chat-node listening on ws://127\.0\.0\.1:(\d+)/$")
 SUMMARY_RE = re.compile(r"^(\d+) clients connected, (\d+) disconnected \((\d+) online\)$")
@@ -54,6 +55,33 @@ ENDED = "Private chat ended."
 PAGING = "PAGING"
 
 _start_timed_out = False  # after one hung start, later starts don't wait the full 10 s
+
+
+def _short(value, limit=160):
+    """repr() of a frame or list of frames, long frames cut so failures stay readable."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_short(v, limit) for v in value) + "]"
+    r = repr(value)
+    if len(r) > limit:
+        r = f"{r[:limit - 40]}...{r[-20:]} ({len(value)} chars)"
+    return r
+
+
+def _kill_group(proc):
+    """SIGKILL the process group of a node we started (start_new_session=True), so
+    no child of it can keep our pipes open; asyncio's wait() waits for those too."""
+    # Not proc.kill() after killpg: Popen.send_signal() polls first and would reap
+    # the child behind asyncio's child watcher ("Unknown child process pid ...").
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return
+    except (ProcessLookupError, PermissionError):
+        pass
+    if proc.returncode is None:
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
 
 
 def node_binary():
@@ -98,7 +126,7 @@ class Node:
         return "\n".join(lines[-n:]) or "(stderr empty)"
 
     def signal(self, signum):
-        self.proc.send_signal(signum)
+        os.kill(self.proc.pid, signum)  # not proc.send_signal(): it may reap, see _kill_group
 
     async def wait_exit(self, timeout):
         try:
@@ -109,11 +137,7 @@ class Node:
             ) from None
 
     async def kill(self):
-        if self.proc.returncode is None:
-            try:
-                self.proc.kill()
-            except ProcessLookupError:
-                pass
+        _kill_group(self.proc)
         try:
             await asyncio.wait_for(self.proc.wait(), 5)
         except asyncio.TimeoutError:
@@ -143,7 +167,7 @@ class Client:
         return self.name if self.number is not None else "client (unnumbered)"
 
     def _recent(self):
-        return f"last frames received: {self.history[-6:]!r}"
+        return f"last frames received: {_short(self.history[-6:])}"
 
     async def say(self, text):
         """Send one text frame; return the monotonic time just before sending."""
@@ -173,7 +197,7 @@ class Client:
     async def expect(self, expected, skip=(), timeout=RECV_TIMEOUT):
         """Next frame (ignoring frames in `skip`) must be exactly `expected`."""
         return await self.expect_where(
-            lambda f: f == expected, repr(expected), skip=skip, timeout=timeout
+            lambda f: f == expected, _short(expected), skip=skip, timeout=timeout
         )
 
     async def expect_where(self, predicate, description, skip=(), timeout=RECV_TIMEOUT):
@@ -190,7 +214,7 @@ class Client:
                 return frame
             if frame in skip:
                 continue
-            raise AssertionError(f"{self}: expected {description}, got {frame!r}; {self._recent()}")
+            raise AssertionError(f"{self}: expected {description}, got {_short(frame)}; {self._recent()}")
 
     async def collect(self, duration):
         """All frames arriving within `duration` seconds (the connection must stay open)."""
@@ -206,7 +230,7 @@ class Client:
                 return frames
             except ConnectionClosed as exc:
                 raise AssertionError(
-                    f"{self}: connection closed unexpectedly ({exc}); frames: {frames!r}"
+                    f"{self}: connection closed unexpectedly ({exc}); frames: {_short(frames)}"
                 ) from None
             if isinstance(frame, bytes):
                 raise AssertionError(f"{self}: got a binary frame {frame!r}")
@@ -220,7 +244,7 @@ class Client:
             allowed_txt = f" (allowed: {sorted(set(allowed))!r})" if allowed else ""
             raise AssertionError(
                 f"{self}: expected {why} within {duration:g} s{allowed_txt}, "
-                f"but received {unexpected!r}"
+                f"but received {_short(unexpected)}"
             )
         return frames
 
@@ -244,7 +268,7 @@ class Client:
             if frame not in allowed:
                 raise AssertionError(
                     f"{self}: expected the connection to close with code {code}, "
-                    f"but received {frame!r} first"
+                    f"but received {_short(frame)} first"
                 )
         try:
             await asyncio.wait_for(self.ws.wait_closed(), max(0.1, deadline - time.monotonic()))
@@ -297,6 +321,7 @@ class ChatNodeTestCase(unittest.IsolatedAsyncioTestCase):
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr_file,
+                start_new_session=True,  # own process group: teardown kills any children too
             )
         except OSError as exc:
             stderr_file.close()
@@ -308,8 +333,7 @@ class ChatNodeTestCase(unittest.IsolatedAsyncioTestCase):
             return stderr_file.read().decode("utf-8", "replace")[-2000:] or "(stderr empty)"
 
         async def abort(message):
-            if proc.returncode is None:
-                proc.kill()
+            _kill_group(proc)
             try:
                 await asyncio.wait_for(proc.wait(), 5)
             except asyncio.TimeoutError:
@@ -393,7 +417,7 @@ class ChatNodeTestCase(unittest.IsolatedAsyncioTestCase):
             return False
 
         frame = await receiver.expect_where(
-            matches, f"'<S> {text!r}' relayed from {sender.name}", skip=skip
+            matches, f"'<S> ' + {_short(text)} relayed from {sender.name}", skip=skip
         )
         received_at = time.monotonic()
         lo = max(0, math.floor(sent_at - sender.connected_at))
@@ -401,16 +425,17 @@ class ChatNodeTestCase(unittest.IsolatedAsyncioTestCase):
         s = holder["s"]
         self.assertTrue(
             lo <= s <= hi,
-            f"{receiver}: {frame!r} carries S={s}, but {sender.name} connected "
+            f"{receiver}: {_short(frame)} carries S={s}, but {sender.name} connected "
             f"{sent_at - sender.connected_at:.2f}..{received_at - sender.connect_started:.2f} s "
             f"before, so S must be in [{lo}, {hi}]",
         )
         return frame
 
-    async def count_paging(self, client, duration, what="PAGING"):
+    async def count_paging(self, client, duration):
         frames = await client.collect(duration)
         other = [f for f in frames if f != PAGING]
-        self.assertEqual(other, [], f"{client}: only PAGING expected during the page, got {frames!r}")
+        if other:
+            self.fail(f"{client}: only PAGING expected during the page, got {_short(frames)}")
         return len(frames)
 
 
@@ -495,7 +520,8 @@ class PrivateChatTests(ChatNodeTestCase):
         await self.expect_relay(c1, c2, "secret reply", t)
         frames3 = await c3.collect(0.4)
         leaked = [f for f in frames3 if "secret" in f or re.match(r"^\d+ ", f)]
-        self.assertEqual(leaked, [], "Client 3 saw private chat lines")
+        if leaked:
+            self.fail(f"Client 3 saw lines of the private chat of Clients 1 and 2: {_short(leaked)}")
 
         # The main room no longer reaches the private pair.
         await c3.say("anyone there?")
@@ -526,7 +552,8 @@ class PrivateChatTests(ChatNodeTestCase):
         await self.expect_relay(c2, c1, "only for two", t)
         frames3 = await c3.collect(0.4)
         leaked = [f for f in frames3 if "only for two" in f or re.match(r"^\d+ ", f)]
-        self.assertEqual(leaked, [], "Client 3 saw a private line")
+        if leaked:
+            self.fail(f"Client 3 saw lines of the private chat of Clients 1 and 2: {_short(leaked)}")
 
         await c1.say("leave")
         await c1.expect(ENDED)
@@ -939,7 +966,10 @@ class ReferenceClientTests(ChatNodeTestCase):
 
         async def cleanup():
             if proc.returncode is None:
-                proc.kill()
+                try:  # os.kill, not proc.kill(): see _kill_group
+                    os.kill(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             try:
                 await asyncio.wait_for(proc.wait(), 5)
             except asyncio.TimeoutError:
