@@ -71,9 +71,12 @@ public:
     sched.run();
   }
 
-  /// Stops the lobby and, with it, every pager: a pager re-arms its timer
-  /// forever, which would keep the coordinator's shutdown busy.
+  /// Disconnects every client and stops the lobby, as the node does on
+  /// shutdown. Stopping the lobby stops every pager: a pager re-arms its
+  /// timer forever and would keep the coordinator's shutdown busy.
   ~node_fixture() {
+    for (auto& session : sessions_)
+      caf::anon_send(session, closed_atom_v);
     caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
     sched.run();
   }
@@ -82,6 +85,7 @@ public:
   client connect() {
     auto link = std::make_shared<fake_link>();
     auto session = sys.spawn(chat::session, link, lobby);
+    sessions_.push_back(session);
     sched.run();
     return {session, link};
   }
@@ -127,6 +131,9 @@ public:
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
   lobby_actor lobby;
+
+private:
+  std::vector<session_actor> sessions_;
 };
 
 } // namespace chat::test
