@@ -377,7 +377,7 @@ test('page sends PAGING every interval until another client types',
     ref.type("I'm up");
     await seenMatch(b, / I'm up$/);
     expected.deliveries += 2;
-    await sleep(100); // a PAGING already on the wire may still land
+    await sleep(300); // a PAGING already on the wire may still land
     const atStop = count(await received(b), 'PAGING');
     const refAtStop = count(ref.frames, 'PAGING');
     await sleep(3 * PAGE_INTERVAL_MS);
@@ -452,11 +452,17 @@ function escape(text) {
 
 test('the counters match what the clients sent and received', async () => {
   const { a, b } = pages;
-  await sleep(200); // let the last frames land
-  const sent = (await typedCount(a)) + (await typedCount(b)) + ref.typed;
-  const got = (await received(a)).length + (await received(b)).length +
-    ref.frames.length;
-  const { values } = await metrics(node.port);
+  // The node counts a frame when it sends it; wait until the last ones
+  // have landed (counters only grow, so a match is final).
+  let sent, got, values;
+  await eventually('the frame counters to match the clients', async () => {
+    sent = (await typedCount(a)) + (await typedCount(b)) + ref.typed;
+    got = (await received(a)).length + (await received(b)).length +
+      ref.frames.length;
+    values = (await metrics(node.port)).values;
+    return values.chat_frames_received_total === sent &&
+      values.chat_frames_sent_total === got;
+  }).catch(() => {});
   assert.equal(values.chat_frames_received_total, sent);
   assert.equal(values.chat_frames_sent_total, got);
   assert.equal(values.chat_deliveries_total, expected.deliveries);
