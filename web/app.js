@@ -95,9 +95,11 @@
     clearInterval(countdownTimer);
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     const ws = new WebSocket(scheme + location.host + '/');
+    let opened = false;
     socket = ws;
     showState('connecting', 'connecting…');
     ws.onopen = () => {
+      opened = true;
       attempt = 0;
       showState('connected', 'connected');
       lineInput.focus();
@@ -114,10 +116,13 @@
       partner = '';
       showIdentity();
       pagingBanner.hidden = true;
-      let why = 'connection closed';
-      if (event.code && event.code !== 1005 && event.code !== 1006)
-        why += ' (' + event.code + (event.reason ? ' ' + event.reason : '') + ')';
-      addLine(why, 'status');
+      // A failed retry only shows in the badge; a lost session in the log.
+      if (opened) {
+        let why = 'connection closed';
+        if (event.code && event.code !== 1005 && event.code !== 1006)
+          why += ' (' + event.code + (event.reason ? ' ' + event.reason : '') + ')';
+        addLine(why, 'status');
+      }
       scheduleReconnect();
     };
   }

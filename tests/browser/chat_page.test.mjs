@@ -485,6 +485,8 @@ test('the counters match what the clients sent and received', async () => {
 test('the page reconnects with backoff when the node comes back', async () => {
   const { a, b } = pages;
   const port = node.port;
+  const attempts = []; // when page one opens each new WebSocket
+  a.on('websocket', () => attempts.push(Date.now()));
   assert.equal(await stopNode(node), 0, 'the node exits 0 on SIGTERM');
   for (const page of [a, b]) {
     await seen(page, 'Server shutting down');
@@ -495,11 +497,20 @@ test('the page reconnects with backoff when the node comes back', async () => {
   await a.screenshot({ path: path.join(opts.artifacts, 'reconnecting.png') });
   await eventually('the terminal client exits', () => ref.proc.exitCode !== null);
 
-  await sleep(1200); // let a retry or two fail: the backoff has to grow
+  await sleep(2500); // let two retries fail: the backoff has to grow
   restarted = await startNode(port);
   for (const page of [a, b])
     await eventually('the page is back', async () =>
       (await stateOf(page)) === 'connected', 20000);
+  // Retries wait 0.5-1 x 0.5 s, 1 s, 2 s, …: the second gap is the longer.
+  assert.ok(attempts.length >= 3, `${attempts.length} connection attempts`);
+  const gaps = [attempts[1] - attempts[0], attempts[2] - attempts[1]];
+  assert.ok(gaps[0] >= 450 && gaps[0] <= 1000 + 1000, `first gap ${gaps[0]}`);
+  assert.ok(gaps[1] >= 950 && gaps[1] <= 2000 + 1000, `second gap ${gaps[1]}`);
+  const closed = (await a.$$eval('#log li.status',
+    (items) => items.map((li) => li.textContent)));
+  assert.deepEqual(closed, ['connection closed (1001 Server shutting down)'],
+    'failed retries stay out of the log');
   // A fresh node numbers from 1 again.
   const ids = [];
   for (const page of [a, b])
