@@ -119,8 +119,10 @@
       // A failed retry only shows in the badge; a lost session in the log.
       if (opened) {
         let why = 'connection closed';
-        if (event.code && event.code !== 1005 && event.code !== 1006)
-          why += ' (' + event.code + (event.reason ? ' ' + event.reason : '') + ')';
+        if (event.code && event.code !== 1005 && event.code !== 1006) {
+          const reason = event.reason ? ' ' + event.reason : '';
+          why += ' (' + event.code + reason + ')';
+        }
         addLine(why, 'status');
       }
       scheduleReconnect();

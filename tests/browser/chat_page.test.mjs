@@ -143,7 +143,8 @@ function parseMetrics(text) {
     if (line === '') continue;
     let m;
     if ((m = /^# HELP (\w+) (.+)$/.exec(line))) help[m[1]] = m[2];
-    else if ((m = /^# TYPE (\w+) (counter|gauge)$/.exec(line))) type[m[1]] = m[2];
+    else if ((m = /^# TYPE (\w+) (counter|gauge)$/.exec(line)))
+      type[m[1]] = m[2];
     else if ((m = /^(\w+) (\d+)$/.exec(line))) values[m[1]] = Number(m[2]);
     else throw new Error(`not Prometheus text: ${JSON.stringify(line)}`);
   }
@@ -299,7 +300,8 @@ test('/healthz and /metrics count the three sessions', async () => {
   assert.equal(body.status, 'ok');
   assert.equal(body.sessions, 3);
   assert.ok(Number.isInteger(body.uptime_seconds));
-  assert.ok(body.uptime_seconds <= Math.ceil((Date.now() - node.started) / 1000));
+  const alive = Math.ceil((Date.now() - node.started) / 1000);
+  assert.ok(body.uptime_seconds <= alive);
   const { values, help } = await metrics(node.port);
   assert.equal(values.chat_sessions_connected, 3);
   assert.equal(values.chat_connections_accepted_total, 3);
@@ -495,7 +497,8 @@ test('the page reconnects with backoff when the node comes back', async () => {
   }
   assert.match(await a.textContent('#state'), /reconnecting in \d+ s/);
   await a.screenshot({ path: path.join(opts.artifacts, 'reconnecting.png') });
-  await eventually('the terminal client exits', () => ref.proc.exitCode !== null);
+  await eventually('the terminal client exits',
+    () => ref.proc.exitCode !== null);
 
   await sleep(2500); // let two retries fail: the backoff has to grow
   restarted = await startNode(port);
