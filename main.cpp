@@ -10,6 +10,9 @@
 
 #include "actors/lobby_actor.hpp"
 #include "actors/session_actor.hpp"
+#include "net/http_service.hpp"
+#include "net/metrics.hpp"
+#include "net/web_files.hpp"
 #include "net/ws_server.hpp"
 
 namespace {
@@ -28,6 +31,9 @@ public:
            "port to listen on, 0 picks one (default: 8765)")
       .add(server.max_message_bytes, "max-message-bytes",
            "larger frames are refused with close code 1009 (default: 16384)")
+      .add(server.allowed_origins, "allowed-origins",
+           "comma-separated Origins whose pages may open a WebSocket, e.g. "
+           "http://localhost:8765 (default: any)")
       .add(lobby.page_interval, "page-interval",
            "time between two PAGING lines (default: 1s)")
       .add(lobby.announce_limit, "announce-limit",
@@ -46,12 +52,20 @@ int main(int argc, char** argv) {
   }
   if (config.cli_helptext_printed)
     return EXIT_SUCCESS;
+  // The figures for /healthz and /metrics: the bridge counts its own, the
+  // lobby publishes the chat's; the HTTP handler only reads atomics.
+  net::bridge_stats bridge_stats;
+  net::http_service http{net::web_files(),
+                         net::node_metrics(bridge_stats, *config.lobby.stats),
+                         bridge_stats, net::http_service::clock::now()};
   caf::actor_system system{config};
   auto lobby = system.spawn(chat::lobby, config.lobby);
-  net::ws_server server{config.server, [&](chat::client_link_ptr link) {
+  net::ws_server server{config.server,
+                        [&](chat::client_link_ptr link) {
                           return system.spawn(chat::session, std::move(link),
                                               lobby);
-                        }};
+                        },
+                        bridge_stats, http};
   if (auto ec = server.listen()) {
     std::cerr << "chat-node: cannot listen on " << config.server.host << ':'
               << config.server.port << ": " << ec.message() << '\n';

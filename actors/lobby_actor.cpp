@@ -8,6 +8,8 @@
 //   leave, session down: the pair is ended (request, awaited) before its
 //            members count as main-room members again
 //   summary: timer armed by the first large-room arrival or departure
+//   stats:   deliveries, running pages and private chats are published to
+//            config.stats (relaxed atomics) for /metrics; nobody waits on them
 
 #include "actors/lobby_actor.hpp"
 
@@ -37,11 +39,24 @@ void tell(lobby_ptr self, client_id id, std::string line) {
     i->second.link->send(make_text(std::move(line)));
 }
 
-// Sends one shared line to every main-room member except `except`.
-void tell_room(lobby_ptr self, const shared_text& line, client_id except) {
+// Sends one shared line to every main-room member except `except`; returns
+// how many received it.
+size_t tell_room(lobby_ptr self, const shared_text& line, client_id except) {
+  size_t sent = 0;
   for (auto& [id, m] : self->state.members)
-    if (id != except && !m.pair)
+    if (id != except && !m.pair) {
       m.link->send(line);
+      ++sent;
+    }
+  return sent;
+}
+
+// Publishes the gauges for /metrics after anything that may change them.
+void publish_gauges(lobby_ptr self) {
+  auto& st = self->state;
+  auto& stats = *st.config.stats;
+  stats.active_pages.store(st.pagers.size(), std::memory_order_relaxed);
+  stats.private_chats.store(st.private_chats, std::memory_order_relaxed);
 }
 
 // Stops a pager at once: the exit message goes ahead of a pending tick.
@@ -62,6 +77,7 @@ void stop_pages_except(lobby_ptr self, client_id id) {
       i = pagers.erase(i);
     }
   }
+  publish_gauges(self);
 }
 
 // Announces an arrival or departure to the main room: one by one in a small
@@ -97,6 +113,8 @@ void end_pair(lobby_ptr self, client_id id, client_id gone) {
       i->second.partner = 0;
       ++self->state.main_room_size;
     }
+    --self->state.private_chats;
+    publish_gauges(self);
     if (gone != 0)
       announce(self, gone, false);
   };
@@ -151,12 +169,15 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   auto& a = inviter->second;
   auto& b = invitee->second;
   auto pair = self->spawn(private_pair, pair_member{id, a.session, a.link},
-                          pair_member{target, b.session, b.link});
+                          pair_member{target, b.session, b.link},
+                          self->state.config.stats);
   a.pair = pair;
   a.partner = target;
   b.pair = pair;
   b.partner = id;
   self->state.main_room_size -= 2;
+  ++self->state.private_chats;
+  publish_gauges(self);
 }
 
 void on_page(lobby_ptr self, client_id id) {
@@ -169,6 +190,7 @@ void on_page(lobby_ptr self, client_id id) {
       recipients.emplace(other, m.link);
   st.pagers.emplace(id, self->spawn(pager, std::move(recipients),
                                     st.config.page_interval));
+  publish_gauges(self);
 }
 
 void on_who(lobby_ptr self, client_id id) {
@@ -201,6 +223,7 @@ void on_session_down(lobby_ptr self, const caf::down_msg& msg) {
   if (auto p = st.pagers.find(id); p != st.pagers.end()) {
     stop_pager(self, p->second);
     st.pagers.erase(p);
+    publish_gauges(self);
   }
   for (auto& [pager_id, pager] : st.pagers)
     self->send(pager, remove_atom_v, id);
@@ -232,7 +255,9 @@ lobby_actor::behavior_type lobby(lobby_ptr self, lobby_config config) {
     },
     [self](say_atom, client_id id, const shared_text& line) {
       stop_pages_except(self, id);
-      tell_room(self, line, id);
+      auto sent = tell_room(self, line, id);
+      self->state.config.stats->deliveries.fetch_add(sent,
+                                                     std::memory_order_relaxed);
     },
     [self](typed_atom, client_id id) { stop_pages_except(self, id); },
     [self](page_atom, client_id id) {

@@ -7,6 +7,7 @@
 #include <caf/actor_addr.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/chat_stats.hpp"
 #include "actors/interfaces.hpp"
 
 namespace chat {
@@ -22,6 +23,10 @@ struct lobby_config {
 
   /// How many clients `/who` lists by name.
   size_t who_limit = 100;
+
+  /// Where the lobby and its private pairs publish their figures; main()
+  /// hands the same object to the HTTP handler.
+  chat_stats_ptr stats = std::make_shared<chat_stats>();
 };
 
 /// One connected client as the lobby sees it.
@@ -43,6 +48,8 @@ struct lobby_state {
   size_t main_room_size = 0;
   /// One pager per client that is paging, keyed by that client.
   std::map<client_id, pager_actor> pagers;
+  /// Private chats started and not yet ended.
+  size_t private_chats = 0;
   /// Large-room arrivals and departures not yet summed up.
   size_t arrivals = 0;
   size_t departures = 0;
@@ -50,7 +57,8 @@ struct lobby_state {
 };
 
 /// Owns the node's membership: hands out client numbers, relays main-room
-/// lines, starts private pairs and pagers, and answers `/who`.
+/// lines, starts private pairs and pagers, and answers `/who`. Publishes
+/// deliveries, running pages and private chats to `config.stats`.
 lobby_actor::behavior_type
 lobby(lobby_actor::stateful_pointer<lobby_state> self, lobby_config config);
 

@@ -17,10 +17,11 @@ namespace chat {
 
 private_pair_actor::behavior_type
 private_pair(private_pair_actor::stateful_pointer<private_pair_state> self,
-             pair_member inviter, pair_member invitee) {
+             pair_member inviter, pair_member invitee, chat_stats_ptr stats) {
   auto& st = self->state;
   st.a = std::move(inviter);
   st.b = std::move(invitee);
+  st.stats = std::move(stats);
   auto handle = caf::actor_cast<private_pair_actor>(self);
   for (auto* member : {&st.a, &st.b})
     self->send(member->session, room_atom_v, handle);
@@ -33,6 +34,7 @@ private_pair(private_pair_actor::stateful_pointer<private_pair_state> self,
       auto& st = self->state;
       auto& to = from == st.a.id ? st.b : st.a;
       to.link->send(std::move(line));
+      st.stats->deliveries.fetch_add(1, std::memory_order_relaxed);
       return caf::ok_atom_v;
     },
     [self](end_atom, client_id gone) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/chat_stats.hpp"
 #include "actors/interfaces.hpp"
 
 namespace chat {
@@ -16,12 +17,14 @@ struct private_pair_state {
 
   pair_member a;
   pair_member b;
+  chat_stats_ptr stats;
 };
 
 /// Owns one private chat: tells both members whom they are chatting with,
-/// relays each line to the other member only, and tells both when it ends.
+/// relays each line to the other member only (counting it in
+/// `stats->deliveries`), and tells both when it ends.
 private_pair_actor::behavior_type
 private_pair(private_pair_actor::stateful_pointer<private_pair_state> self,
-             pair_member inviter, pair_member invitee);
+             pair_member inviter, pair_member invitee, chat_stats_ptr stats);
 
 } // namespace chat

@@ -3,11 +3,12 @@
 namespace net {
 
 void ws_link::send(chat::shared_text text) {
-  asio::post(io_, [con = con_, text = std::move(text)] {
+  asio::post(io_, [con = con_, text = std::move(text), &stats = stats_] {
     if (auto ptr = con.lock()) {
       // An error here means the connection is closing: nothing to do.
-      [[maybe_unused]] auto ec = ptr->send(*text,
-                                           websocketpp::frame::opcode::text);
+      auto ec = ptr->send(*text, websocketpp::frame::opcode::text);
+      if (!ec)
+        bump(stats.frames_out);
     }
   });
 }

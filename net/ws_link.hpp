@@ -12,8 +12,9 @@ namespace net {
 /// touches websocketpp objects.
 class ws_link : public chat::client_link {
 public:
-  ws_link(asio::io_context& io, std::weak_ptr<ws_endpoint::connection_type> con)
-    : io_(io), con_(std::move(con)) {
+  ws_link(asio::io_context& io, std::weak_ptr<ws_endpoint::connection_type> con,
+          bridge_stats& stats)
+    : io_(io), con_(std::move(con)), stats_(stats) {
     // nop
   }
 
@@ -24,6 +25,7 @@ public:
 private:
   asio::io_context& io_;
   std::weak_ptr<ws_endpoint::connection_type> con_;
+  bridge_stats& stats_;
 };
 
 } // namespace net

@@ -64,7 +64,8 @@ class node_fixture {
 public:
   explicit node_fixture(lobby_config config = {})
     : sys(testing_config(cfg)),
-      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+      stats(config.stats) {
     // Actors outlive the test; do not wait for them on shutdown.
     sys.await_actors_before_shutdown(false);
     lobby = sys.spawn(chat::lobby, config);
@@ -130,6 +131,8 @@ public:
   caf::actor_system_config cfg;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
+  /// What the lobby publishes for /metrics.
+  chat_stats_ptr stats;
   lobby_actor lobby;
 
 private:

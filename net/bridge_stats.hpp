@@ -1,0 +1,41 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace net {
+
+/// What the bridge counts about its connections, for /healthz and /metrics.
+/// Owned by main(); the bridge writes from the Asio thread, anyone may read.
+/// Relaxed atomics: each figure is exact on its own, and no reader needs two
+/// of them to agree with each other.
+struct bridge_stats {
+  using counter = std::atomic<uint64_t>;
+
+  /// WebSocket sessions open right now (a gauge).
+  counter sessions_connected{0};
+  /// WebSocket handshakes completed.
+  counter connections_accepted{0};
+  /// WebSocket upgrade requests refused: an Origin not allowed, or a
+  /// handshake that failed.
+  counter connections_refused{0};
+  /// Frames received from clients, text and binary.
+  counter frames_in{0};
+  /// Frames handed to websocketpp for a client.
+  counter frames_out{0};
+  /// Plain HTTP requests answered (the page, /healthz, /metrics, 404s).
+  counter http_requests{0};
+  /// Clients disconnected because their unsent backlog passed the cap. The
+  /// backlog cap is not built yet: nothing increments this so far.
+  counter slow_consumer_drops{0};
+  /// Times a client was slowed down for sending faster than the configured
+  /// rate. Rate limiting is not built yet: nothing increments this so far.
+  counter rate_limited_clients{0};
+};
+
+/// Adds one to a counter.
+inline void bump(bridge_stats::counter& x) {
+  x.fetch_add(1, std::memory_order_relaxed);
+}
+
+} // namespace net

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "net/bridge_stats.hpp"
+#include "net/metrics.hpp"
+
+namespace net {
+
+/// A file served as it is, e.g. the chat page; the bytes live elsewhere
+/// (embedded in the binary) for as long as the process runs.
+struct static_file {
+  /// The request path, e.g. "/app.js". "/index.html" is also served at "/".
+  std::string_view path;
+  std::string_view content_type;
+  std::string_view body;
+};
+
+/// The answer to one plain HTTP request.
+struct http_response {
+  int status = 200;
+  std::string body;
+  /// Content-Type and any other header; Content-Length is added by the
+  /// server.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Answers the plain HTTP requests that reach the node's port: the chat
+/// page, /healthz and /metrics; 404 for anything else. It only reads
+/// memory and relaxed atomics, so it never waits on an actor and never
+/// slows the chat path down. Runs on the Asio thread.
+class http_service {
+public:
+  using clock = std::chrono::steady_clock;
+
+  http_service(std::vector<static_file> files, std::vector<metric> metrics,
+               const bridge_stats& stats, clock::time_point started);
+
+  /// Answers `method` on `target` (path, maybe with a query) at time `now`.
+  http_response handle(std::string_view method, std::string_view target,
+                       clock::time_point now) const;
+
+private:
+  http_response healthz(clock::time_point now) const;
+
+  std::vector<static_file> files_;
+  std::vector<metric> metrics_;
+  const bridge_stats& stats_;
+  clock::time_point started_;
+};
+
+} // namespace net

@@ -1,0 +1,72 @@
+#include "net/metrics.hpp"
+
+namespace net {
+
+namespace {
+
+// `# HELP` text escapes backslash and line feed, nothing else.
+std::string escape_help(const std::string& text) {
+  std::string result;
+  for (auto c : text) {
+    if (c == '\\')
+      result += "\\\\";
+    else if (c == '\n')
+      result += "\\n";
+    else
+      result += c;
+  }
+  return result;
+}
+
+} // namespace
+
+std::vector<metric> node_metrics(const bridge_stats& bridge,
+                                 const chat::chat_stats& chat) {
+  return {
+    {"chat_sessions_connected", "gauge", "WebSocket sessions open now.",
+     &bridge.sessions_connected},
+    {"chat_connections_accepted_total", "counter",
+     "WebSocket handshakes completed.", &bridge.connections_accepted},
+    {"chat_connections_refused_total", "counter",
+     "WebSocket upgrade requests refused: Origin not allowed "
+     "(--allowed-origins) or a failed handshake.",
+     &bridge.connections_refused},
+    {"chat_frames_received_total", "counter",
+     "WebSocket frames received from clients, text and binary.",
+     &bridge.frames_in},
+    {"chat_frames_sent_total", "counter",
+     "WebSocket text frames sent to clients.", &bridge.frames_out},
+    {"chat_http_requests_total", "counter",
+     "Plain HTTP requests answered (page, /healthz, /metrics, 404).",
+     &bridge.http_requests},
+    {"chat_deliveries_total", "counter",
+     "Chat lines handed to a recipient: one per other main-room member for "
+     "a room line, one per private line.",
+     &chat.deliveries},
+    {"chat_pages_active", "gauge", "Clients paging now.", &chat.active_pages},
+    {"chat_private_chats_active", "gauge", "Private chats running now.",
+     &chat.private_chats},
+    {"chat_slow_consumer_drops_total", "counter",
+     "Clients disconnected because their unsent backlog passed the cap. "
+     "Always 0 in this build: the backlog cap is not implemented yet.",
+     &bridge.slow_consumer_drops},
+    {"chat_rate_limited_clients_total", "counter",
+     "Times a client was slowed down for sending faster than the allowed "
+     "rate. Always 0 in this build: rate limiting is not implemented yet.",
+     &bridge.rate_limited_clients},
+  };
+}
+
+std::string prometheus_text(const std::vector<metric>& metrics) {
+  std::string result;
+  result.reserve(metrics.size() * 160);
+  for (auto& m : metrics) {
+    result += "# HELP " + m.name + ' ' + escape_help(m.help) + '\n';
+    result += "# TYPE " + m.name + ' ' + m.type + '\n';
+    result += m.name + ' '
+              + std::to_string(m.value->load(std::memory_order_relaxed)) + '\n';
+  }
+  return result;
+}
+
+} // namespace net
