@@ -694,15 +694,17 @@ TEST_CASE("every line reaches exactly its audience, over random sessions",
     seen.paging_ticks += run.seen().paging_ticks;
     seen.refused_invites += run.seen().refused_invites;
   }
-  // The runs reached what they are meant to test.
-  CAPTURE(frames, seen.private_lines, seen.private_chats,
-          seen.ended_by_disconnect, seen.pages, seen.paging_ticks,
-          seen.refused_invites);
-  CHECK(frames > (last - first + 1) * steps);
-  CHECK(seen.private_lines > 0);
-  CHECK(seen.ended_by_disconnect > 0);
-  CHECK(seen.paging_ticks > 0);
-  CHECK(seen.refused_invites > 0);
+  // Many runs reach everything they are meant to test (one seed may not).
+  if (last - first + 1 >= 50) {
+    CAPTURE(frames, seen.private_lines, seen.private_chats,
+            seen.ended_by_disconnect, seen.pages, seen.paging_ticks,
+            seen.refused_invites);
+    CHECK(frames > (last - first + 1) * steps);
+    CHECK(seen.private_lines > 0);
+    CHECK(seen.ended_by_disconnect > 0);
+    CHECK(seen.paging_ticks > 0);
+    CHECK(seen.refused_invites > 0);
+  }
   if (std::getenv("CHAT_PRIVACY_STATS") != nullptr)
     WARN("frames " << frames << ", private chats " << seen.private_chats
                    << ", private lines " << seen.private_lines
