@@ -15,6 +15,8 @@
 //   CHAT_PRIVACY_SEED=<seed> build/tests/chat-tests "[privacy]"
 // More seeds or steps: CHAT_PRIVACY_SEEDS=<n>, CHAT_PRIVACY_STEPS=<n>;
 // CHAT_PRIVACY_STATS=1 prints how much the runs covered.
+// CHAT_PRIVACY_PIPELINED=1 mixes in the steps of the known bug at the end of
+// this file; they fail until it is fixed.
 
 #include <algorithm>
 #include <cstdio>
@@ -366,7 +368,10 @@ const std::vector<std::string>& help_text() {
 // compares what every client received after each step.
 class privacy_run {
 public:
-  explicit privacy_run(uint32_t seed) : seed_(seed), rng_(seed) {
+  /// With `pipelined`, some steps send `invite N` and a chat line from the
+  /// same client before the node runs (see the known bug below).
+  privacy_run(uint32_t seed, bool pipelined)
+    : seed_(seed), pipelined_(pipelined), rng_(seed) {
     model_.help_lines = help_text();
   }
 
@@ -605,10 +610,22 @@ private:
     node_.sched.run();
   }
 
+  // `invite N` and a chat line, typed before the node answers the invite:
+  // the line belongs to the private chat if the invite succeeds.
+  void invite_and_chat() {
+    auto from = any_live();
+    log("together:");
+    send(from, invite_someone(from));
+    send(from, {frame::chat, chat_text()});
+    node_.sched.run();
+  }
+
   void random_step() {
     auto n = model_.members.size();
     auto r = pick(100);
-    if (n == 0 || (n < 2 && r < 60) || (r < 12 && n < max_live))
+    if (pipelined_ && n >= 2 && pick(20) == 0)
+      invite_and_chat();
+    else if (n == 0 || (n < 2 && r < 60) || (r < 12 && n < max_live))
       connect();
     else if (r < 18)
       disconnect(any_live());
@@ -653,6 +670,7 @@ private:
   }
 
   uint32_t seed_;
+  bool pipelined_;
   std::mt19937 rng_;
   node_fixture node_;
   reference_model model_;
@@ -678,10 +696,11 @@ TEST_CASE("every line reaches exactly its audience, over random sessions",
   auto steps = from_env("CHAT_PRIVACY_STEPS", 200);
   auto first = one != 0 ? one : 1;
   auto last = one != 0 ? one : seeds;
+  auto pipelined = from_env("CHAT_PRIVACY_PIPELINED", 0) != 0;
   size_t frames = 0;
   reference_model::counts seen;
   for (auto seed = first; seed <= last; ++seed) {
-    privacy_run run{static_cast<uint32_t>(seed)};
+    privacy_run run{static_cast<uint32_t>(seed), pipelined};
     auto failure = run.run(steps);
     CAPTURE(seed);
     INFO(failure.value_or(""));
@@ -718,7 +737,11 @@ TEST_CASE("every line reaches exactly its audience, over random sessions",
 // session sends `invite 2` and the next line to the lobby before it learns
 // of the pair, and the lobby relays that line to the main room although it
 // has already put Client 1 in the private chat. The lobby should hand such
-// a line to the pair (or refuse it), never to the main room.
+// a line to the pair (or refuse it), never to the main room. The random
+// test finds it too with CHAT_PRIVACY_PIPELINED=1: each of seeds 1..200
+// fails (seed 1 at step 138, where Client 6 in the main room gets
+// "0 invitees 53", typed by Client 18 right after "invite 17"; the partner
+// never gets it).
 TEST_CASE("a line typed right after invite stays out of the main room",
           "[privacy][!shouldfail]") {
   node_fixture node;
