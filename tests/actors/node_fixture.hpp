@@ -112,8 +112,13 @@ public:
     sched.run();
   }
 
-  void send_binary(client& c) {
+  /// Delivers one binary frame from `c` without running the node.
+  void enqueue_binary(client& c) {
     caf::anon_send(c.session, binary_atom_v);
+  }
+
+  void send_binary(client& c) {
+    enqueue_binary(c);
     sched.run();
   }
 

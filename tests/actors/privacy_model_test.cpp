@@ -1,0 +1,754 @@
+// Privacy as a property: random sequences of connects, disconnects, chat
+// lines (main room and private), pages, invites (valid and not), leaves and
+// clock steps, over many seeds, against a small reference model of the
+// protocol. After every step each client must have received exactly the
+// lines the model predicts for it, in order, and nothing else; a client that
+// disconnected must receive nothing at all.
+//
+// Some steps deliver frames of several clients before the node runs. Only
+// frames whose outcome the protocol fixes whatever their order (chat lines,
+// blank lines, /who, /help, unknown commands, binary frames) are mixed like
+// that; a client then gets one ordered stream of lines per sender, and the
+// streams may interleave.
+//
+// A failure prints its seed and the steps that led to it. Rerun one seed:
+//   CHAT_PRIVACY_SEED=<seed> build/tests/chat-tests "[privacy]"
+// More seeds or steps: CHAT_PRIVACY_SEEDS=<n>, CHAT_PRIVACY_STEPS=<n>;
+// CHAT_PRIVACY_STATS=1 prints how much the runs covered.
+// CHAT_PRIVACY_PIPELINED=1 mixes in the steps of the known bug at the end of
+// this file; they fail until it is fixed.
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "node_fixture.hpp"
+
+using namespace chat::test;
+using namespace std::chrono_literals;
+using chat::client_id;
+
+namespace {
+
+constexpr size_t max_live = 8;
+
+std::string name_of(client_id id) {
+  return "Client " + std::to_string(id);
+}
+
+// What other terminals show of a typed text: C0 controls but tab, and DEL,
+// become U+FFFD. (The generator types no C1 control.)
+std::string shown(const std::string& typed) {
+  std::string result;
+  for (char c : typed) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7F)
+      result += "\uFFFD";
+    else
+      result += c;
+  }
+  return result;
+}
+
+// The lines one client is due in one step: one stream per client whose
+// frames caused them. Each stream arrives in order; streams may interleave.
+using streams = std::vector<lines>;
+
+bool merges_from(const lines& got, size_t i, const streams& want,
+                 std::vector<size_t>& pos) {
+  if (i == got.size()) {
+    for (size_t s = 0; s < want.size(); ++s)
+      if (pos[s] != want[s].size())
+        return false;
+    return true;
+  }
+  for (size_t s = 0; s < want.size(); ++s) {
+    if (pos[s] < want[s].size() && want[s][pos[s]] == got[i]) {
+      ++pos[s];
+      if (merges_from(got, i + 1, want, pos))
+        return true;
+      --pos[s];
+    }
+  }
+  return false;
+}
+
+// Returns whether `got` interleaves the streams of `want`, keeping each
+// stream's order, with nothing missing and nothing extra.
+bool is_merge(const lines& got, const streams& want) {
+  std::vector<size_t> pos(want.size(), 0);
+  return merges_from(got, 0, want, pos);
+}
+
+// Prints lines for a failure message, control characters escaped.
+std::string quoted(const lines& xs) {
+  std::string result = "[";
+  for (auto& x : xs) {
+    if (result.size() > 1)
+      result += ", ";
+    result += '"';
+    for (char c : x) {
+      auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7F) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\x%02x", u);
+        result += buf;
+      } else {
+        result += c;
+      }
+    }
+    result += '"';
+  }
+  return result + "]";
+}
+
+/// One frame a client sends, and what it means.
+struct frame {
+  enum kind_t {
+    chat,
+    blank,
+    who,
+    help,
+    unknown,
+    binary,
+    page,
+    invite,
+    usage,
+    leave,
+  };
+
+  kind_t kind;
+  /// The line as typed (empty for binary).
+  std::string text;
+  /// For invite: the client the argument names, or 0. For unknown: unused.
+  client_id target = 0;
+  /// For invite: the argument as typed, trimmed. For unknown: the word.
+  std::string arg = {};
+};
+
+// The protocol in a few lines: who is connected since when, who is in the
+// main room, who chats privately with whom, who pages whom, and so what each
+// client is due to receive in the current step.
+class reference_model {
+public:
+  // A connected client.
+  struct member {
+    caf::timespan connected_at;
+    client_id partner = 0; ///< 0 while in the main room
+  };
+
+  // A running page.
+  struct page_run {
+    std::set<client_id> recipients;
+    caf::timespan due; ///< next PAGING
+  };
+
+  /// How often the interesting things happened, so a run that stops
+  /// reaching them fails.
+  struct counts {
+    size_t private_lines = 0;
+    size_t private_chats = 0;
+    size_t ended_by_disconnect = 0;
+    size_t pages = 0;
+    size_t paging_ticks = 0;
+    size_t refused_invites = 0;
+  };
+
+  counts seen;
+
+  /// Every frame the model expects in this step, by recipient.
+  std::map<client_id, streams> due;
+
+  /// The next lines expected belong to this stream.
+  size_t stream = 0;
+
+  std::map<client_id, member> members;
+  std::map<client_id, page_run> pages; // by pager
+  std::set<client_id> gone;
+  client_id next_id = 1;
+  caf::timespan now{0};
+  std::vector<std::string> help_lines;
+
+  /// Starts a new step.
+  void begin_step() {
+    due.clear();
+    stream = 0;
+  }
+
+  client_id connect() {
+    auto id = next_id++;
+    expect(id, "You are " + name_of(id));
+    for (auto& [other, m] : members)
+      if (m.partner == 0)
+        expect(other, name_of(id) + " connected");
+    for (auto& [pager, run] : pages)
+      run.recipients.insert(id);
+    members.emplace(id, member{now, 0});
+    return id;
+  }
+
+  void disconnect(client_id id) {
+    // A disconnect is not a frame: it ends only the client's own page.
+    pages.erase(id);
+    for (auto& [pager, run] : pages)
+      run.recipients.erase(id);
+    auto partner = members.at(id).partner;
+    members.erase(id);
+    gone.insert(id);
+    if (partner != 0) {
+      ++seen.ended_by_disconnect;
+      expect(partner, "Private chat ended.");
+      members.at(partner).partner = 0;
+    }
+    for (auto& [other, m] : members)
+      if (m.partner == 0)
+        expect(other, name_of(id) + " disconnected");
+  }
+
+  void advance(caf::timespan dt) {
+    now += dt;
+    for (auto& [pager, run] : pages) {
+      if (run.due > now)
+        continue;
+      ++seen.paging_ticks;
+      for (auto to : run.recipients)
+        expect(to, "PAGING");
+      // The pager re-arms its timer when it handles the tick.
+      run.due = now + std::chrono::seconds{1};
+    }
+  }
+
+  void receive(client_id id, const frame& f) {
+    switch (f.kind) {
+      case frame::chat:
+        return chat(id, f.text);
+      case frame::blank:
+        return typed(id);
+      case frame::who:
+        return who(id);
+      case frame::help:
+        typed(id);
+        for (auto& line : help_lines)
+          expect(id, line);
+        return;
+      case frame::unknown:
+        typed(id);
+        return expect(id, "Error: unknown command: /" + shown(f.arg)
+                            + " (try /help)");
+      case frame::binary:
+        typed(id);
+        return expect(id, "Error: binary frames are not supported");
+      case frame::page:
+        return page(id);
+      case frame::invite:
+        return invite(id, f.target, f.arg);
+      case frame::usage:
+        typed(id);
+        return expect(id, "Usage: invite <N>");
+      case frame::leave:
+        return leave(id);
+    }
+  }
+
+private:
+  void expect(client_id to, std::string line) {
+    auto& s = due[to];
+    if (s.size() <= stream)
+      s.resize(stream + 1);
+    s[stream].push_back(std::move(line));
+  }
+
+  // Any frame stops the pages of every other client.
+  void typed(client_id id) {
+    for (auto i = pages.begin(); i != pages.end();)
+      i = i->first == id ? std::next(i) : pages.erase(i);
+  }
+
+  std::string stamp(client_id id) {
+    auto age = now - members.at(id).connected_at;
+    return std::to_string(age / std::chrono::seconds{1});
+  }
+
+  void chat(client_id id, const std::string& text) {
+    typed(id);
+    auto line = stamp(id) + ' ' + shown(text);
+    if (auto partner = members.at(id).partner; partner != 0) {
+      ++seen.private_lines;
+      expect(partner, line);
+      return;
+    }
+    for (auto& [other, m] : members)
+      if (other != id && m.partner == 0)
+        expect(other, line);
+  }
+
+  void page(client_id id) {
+    typed(id);
+    if (pages.count(id) != 0)
+      return;
+    ++seen.pages;
+    page_run run{{}, now + std::chrono::seconds{1}};
+    for (auto& [other, m] : members) {
+      if (other == id)
+        continue;
+      run.recipients.insert(other);
+      expect(other, "PAGING");
+    }
+    pages.emplace(id, std::move(run));
+  }
+
+  void invite(client_id id, client_id target, const std::string& arg) {
+    typed(id);
+    ++seen.refused_invites; // until it succeeds below
+    auto& me = members.at(id);
+    if (me.partner != 0)
+      return expect(id, "Error: you are already in a private chat; type "
+                        "leave first");
+    auto other = members.find(target);
+    if (other == members.end())
+      return expect(id, "Error: no such client: " + shown(arg));
+    if (target == id)
+      return expect(id, "Error: you cannot invite yourself");
+    if (other->second.partner != 0)
+      return expect(id, "Error: " + name_of(target)
+                          + " is already in a private chat");
+    --seen.refused_invites;
+    ++seen.private_chats;
+    me.partner = target;
+    other->second.partner = id;
+    expect(id, "Private chatting with " + name_of(target));
+    expect(target, "Private chatting with " + name_of(id));
+  }
+
+  void leave(client_id id) {
+    typed(id);
+    auto& me = members.at(id);
+    if (me.partner == 0)
+      return expect(id, "Error: you are not in a private chat");
+    expect(id, "Private chat ended.");
+    expect(me.partner, "Private chat ended.");
+    members.at(me.partner).partner = 0;
+    me.partner = 0;
+  }
+
+  void who(client_id id) {
+    typed(id);
+    expect(id, "Online: " + std::to_string(members.size()));
+    for (auto& [other, m] : members) {
+      auto line = name_of(other);
+      if (other == id)
+        line += " (you)";
+      if (m.partner != 0)
+        line += " (private chat)";
+      expect(id, line);
+    }
+  }
+};
+
+// Asks a node for its /help text once: the model only checks who gets it.
+const std::vector<std::string>& help_text() {
+  static const auto result = [] {
+    node_fixture node;
+    auto c = node.connect();
+    c.received();
+    node.type(c, "/help");
+    return c.received();
+  }();
+  return result;
+}
+
+// One seed: drives a node and the model with the same random steps and
+// compares what every client received after each step.
+class privacy_run {
+public:
+  /// With `pipelined`, some steps send `invite N` and a chat line from the
+  /// same client before the node runs (see the known bug below).
+  privacy_run(uint32_t seed, bool pipelined)
+    : seed_(seed), pipelined_(pipelined), rng_(seed) {
+    model_.help_lines = help_text();
+  }
+
+  /// Runs up to `steps` steps; stops at the first step where a client's
+  /// frames differ from the model and returns a description of it.
+  std::optional<std::string> run(size_t steps) {
+    for (step_ = 1; step_ <= steps; ++step_) {
+      model_.begin_step();
+      random_step();
+      if (auto failure = check())
+        return failure;
+    }
+    return std::nullopt;
+  }
+
+  /// How many frames the clients received in total.
+  size_t frames_checked() const {
+    return frames_;
+  }
+
+  const reference_model::counts& seen() const {
+    return model_.seen;
+  }
+
+private:
+  size_t pick(size_t n) {
+    return rng_() % n; // same with every standard library, unlike <random>'s
+                       // distributions
+  }
+
+  std::vector<client_id> live() const {
+    std::vector<client_id> result;
+    for (auto& [id, m] : model_.members)
+      result.push_back(id);
+    return result;
+  }
+
+  client_id any_live() {
+    auto xs = live();
+    return xs[pick(xs.size())];
+  }
+
+  std::string tag() {
+    return std::to_string(++lines_);
+  }
+
+  // A chat line, sometimes with something the terminal must not see.
+  std::string chat_text() {
+    switch (pick(7)) {
+      case 0:
+        return "  spaced " + tag() + " ";
+      case 1:
+        return "page me later " + tag();
+      case 2:
+        return "\x1b[31mred " + tag() + "\x07";
+      case 3:
+        return "tab\tbed " + tag();
+      case 4:
+        return "invitees " + tag();
+      case 5:
+        return "caf\xc3\xa9 " + tag();
+      default:
+        return "line " + tag();
+    }
+  }
+
+  // A frame whose effect does not depend on the order in which the node sees
+  // it and frames of other clients.
+  frame passive_frame() {
+    if (pick(10) < 6)
+      return {frame::chat, chat_text()};
+    switch (pick(8)) {
+      case 0:
+        return {frame::blank, ""};
+      case 1:
+        return {frame::blank, " \t "};
+      case 2:
+        return {frame::who, "/who"};
+      case 3:
+        return {frame::who, " /who is here"};
+      case 4:
+        return {frame::help, "/help"};
+      case 5:
+        return {frame::unknown, "/nick bob", 0, "nick"};
+      case 6:
+        return {frame::unknown, "/\x1b[2J", 0, "\x1b[2J"};
+      default:
+        return {frame::binary, ""};
+    }
+  }
+
+  // An invite meant to succeed (it still fails if either side is busy).
+  frame invite_someone(client_id from) {
+    auto xs = live();
+    auto target = xs[pick(xs.size())];
+    if (target == from && xs.size() > 1)
+      target = xs[(std::find(xs.begin(), xs.end(), from) - xs.begin() + 1)
+                  % xs.size()];
+    auto n = std::to_string(target);
+    switch (pick(4)) {
+      case 0:
+        return {frame::invite, "invite Client " + n, target, "Client " + n};
+      case 1:
+        return {frame::invite, "invite 0" + n, target, "0" + n};
+      case 2:
+        return {frame::invite, "  invite\t" + n + "  ", target, n};
+      default:
+        return {frame::invite, "invite " + n, target, n};
+    }
+  }
+
+  // An invite that names nobody it could invite.
+  frame invite_nobody(client_id from) {
+    auto self = std::to_string(from);
+    switch (pick(8)) {
+      case 0:
+        if (!model_.gone.empty()) {
+          auto i = model_.gone.begin();
+          std::advance(i, pick(model_.gone.size()));
+          auto n = std::to_string(*i);
+          return {frame::invite, "invite " + n, *i, n};
+        }
+        [[fallthrough]];
+      case 1: {
+        auto never = model_.next_id + pick(5);
+        auto n = std::to_string(never);
+        return {frame::invite, "invite Client " + n, never, "Client " + n};
+      }
+      case 2:
+        return {frame::invite, "invite 0", 0, "0"};
+      case 3:
+        return {frame::invite, "invite bob", 0, "bob"};
+      case 4:
+        return {frame::invite, "invite -" + self, 0, "-" + self};
+      case 5:
+        return {frame::invite, "invite " + self + " 2", 0, self + " 2"};
+      case 6:
+        return {frame::invite, "invite \x1b[1m" + self, 0, "\x1b[1m" + self};
+      default:
+        if (pick(2) == 0)
+          return {frame::usage, "invite "};
+        return {frame::invite, "invite " + self, from, self};
+    }
+  }
+
+  frame any_frame(client_id from) {
+    auto r = pick(100);
+    if (r < 45)
+      return passive_frame();
+    if (r < 55)
+      return {frame::page, pick(3) == 0 ? " page " : "page"};
+    if (r < 75)
+      return invite_someone(from);
+    if (r < 87)
+      return invite_nobody(from);
+    return {frame::leave, "leave"};
+  }
+
+  void send(client_id from, const frame& f) {
+    auto& c = clients_.at(from);
+    if (f.kind == frame::binary)
+      node_.enqueue_binary(c);
+    else
+      node_.enqueue(c, f.text);
+    model_.receive(from, f);
+    std::string what = f.kind == frame::binary ? "<binary>" : f.text;
+    log(name_of(from) + " sends " + quoted({what}));
+  }
+
+  void connect() {
+    auto id = model_.connect();
+    clients_.emplace(id, node_.connect());
+    log(name_of(id) + " connects");
+  }
+
+  void disconnect(client_id id) {
+    log(name_of(id) + " disconnects");
+    model_.disconnect(id);
+    node_.disconnect(clients_.at(id));
+  }
+
+  void advance() {
+    static const caf::timespan steps[] = {250ms, 600ms, 1s, 1500ms, 3s};
+    auto dt = steps[pick(std::size(steps))];
+    log("the clock moves " + std::to_string(dt.count() / 1000000) + " ms");
+    model_.advance(dt);
+    node_.advance(dt);
+  }
+
+  // One frame of one client, then the node runs.
+  void one_frame() {
+    auto from = any_live();
+    // Mostly leave from inside a private chat.
+    std::vector<client_id> paired;
+    for (auto& [id, m] : model_.members)
+      if (m.partner != 0)
+        paired.push_back(id);
+    if (!paired.empty() && pick(10) == 0) {
+      from = paired[pick(paired.size())];
+      send(from, {frame::leave, pick(2) == 0 ? "leave" : "\tleave "});
+    } else {
+      send(from, any_frame(from));
+    }
+    node_.sched.run();
+  }
+
+  // Frames of two or three clients, all delivered before the node runs.
+  void concurrent_frames() {
+    auto xs = live();
+    for (auto i = xs.size(); i > 1; --i)
+      std::swap(xs[i - 1], xs[pick(i)]);
+    xs.resize(std::min(xs.size(), size_t{2} + pick(2)));
+    log("together:");
+    for (auto from : xs) {
+      send(from, passive_frame());
+      ++model_.stream;
+    }
+    node_.sched.run();
+  }
+
+  // Several frames of one client, delivered before the node runs. The
+  // session answers /help, unknown commands and binary frames itself, while
+  // lines for others and /who go through the lobby: the session's own
+  // answers may overtake the lobby's, so they are a stream of their own.
+  void burst() {
+    auto from = any_live();
+    auto n = 2 + pick(3);
+    log("together:");
+    for (size_t i = 0; i < n; ++i) {
+      auto f = passive_frame();
+      auto local = f.kind == frame::help || f.kind == frame::unknown
+                   || f.kind == frame::binary;
+      model_.stream = local ? 1 : 0;
+      send(from, f);
+    }
+    node_.sched.run();
+  }
+
+  // `invite N` and a chat line, typed before the node answers the invite:
+  // the line belongs to the private chat if the invite succeeds.
+  void invite_and_chat() {
+    auto from = any_live();
+    log("together:");
+    send(from, invite_someone(from));
+    send(from, {frame::chat, chat_text()});
+    node_.sched.run();
+  }
+
+  void random_step() {
+    auto n = model_.members.size();
+    auto r = pick(100);
+    if (pipelined_ && n >= 2 && pick(20) == 0)
+      invite_and_chat();
+    else if (n == 0 || (n < 2 && r < 60) || (r < 12 && n < max_live))
+      connect();
+    else if (r < 18)
+      disconnect(any_live());
+    else if (r < 28)
+      advance();
+    else if (r < 40)
+      concurrent_frames();
+    else if (r < 46)
+      burst();
+    else
+      one_frame();
+  }
+
+  // Compares what every client received in this step with the model.
+  std::optional<std::string> check() {
+    for (auto& [id, c] : clients_) {
+      auto got = c.received();
+      frames_ += got.size();
+      auto i = model_.due.find(id);
+      auto want = i == model_.due.end() ? streams{} : i->second;
+      if (is_merge(got, want))
+        continue;
+      std::ostringstream out;
+      out << "seed " << seed_ << ", step " << step_ << ": " << name_of(id)
+          << (model_.gone.count(id) != 0 ? " (disconnected)" : "")
+          << " received " << quoted(got) << " but the model expects";
+      for (auto& s : want)
+        out << ' ' << quoted(s);
+      if (want.empty())
+        out << " nothing";
+      out << "\nsteps (last 40):\n";
+      auto first = log_.size() > 40 ? log_.size() - 40 : 0;
+      for (auto k = first; k < log_.size(); ++k)
+        out << "  " << log_[k] << '\n';
+      return out.str();
+    }
+    return std::nullopt;
+  }
+
+  void log(std::string what) {
+    log_.push_back(std::to_string(step_) + ": " + what);
+  }
+
+  uint32_t seed_;
+  bool pipelined_;
+  std::mt19937 rng_;
+  node_fixture node_;
+  reference_model model_;
+  std::map<client_id, client> clients_; // every client ever connected
+  std::vector<std::string> log_;
+  size_t step_ = 0;
+  size_t lines_ = 0;
+  size_t frames_ = 0;
+};
+
+size_t from_env(const char* name, size_t fallback) {
+  auto value = std::getenv(name);
+  return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
+}
+
+} // namespace
+
+TEST_CASE("every line reaches exactly its audience, over random sessions",
+          "[privacy]") {
+  // Seeds 1..N, or the one seed to reproduce.
+  auto one = from_env("CHAT_PRIVACY_SEED", 0);
+  auto seeds = from_env("CHAT_PRIVACY_SEEDS", 200);
+  auto steps = from_env("CHAT_PRIVACY_STEPS", 200);
+  auto first = one != 0 ? one : 1;
+  auto last = one != 0 ? one : seeds;
+  auto pipelined = from_env("CHAT_PRIVACY_PIPELINED", 0) != 0;
+  size_t frames = 0;
+  reference_model::counts seen;
+  for (auto seed = first; seed <= last; ++seed) {
+    privacy_run run{static_cast<uint32_t>(seed), pipelined};
+    auto failure = run.run(steps);
+    CAPTURE(seed);
+    INFO(failure.value_or(""));
+    REQUIRE_FALSE(failure);
+    frames += run.frames_checked();
+    seen.private_lines += run.seen().private_lines;
+    seen.private_chats += run.seen().private_chats;
+    seen.ended_by_disconnect += run.seen().ended_by_disconnect;
+    seen.pages += run.seen().pages;
+    seen.paging_ticks += run.seen().paging_ticks;
+    seen.refused_invites += run.seen().refused_invites;
+  }
+  // Many runs reach everything they are meant to test (one seed may not).
+  if (last - first + 1 >= 50) {
+    CAPTURE(frames, seen.private_lines, seen.private_chats,
+            seen.ended_by_disconnect, seen.pages, seen.paging_ticks,
+            seen.refused_invites);
+    CHECK(frames > (last - first + 1) * steps);
+    CHECK(seen.private_lines > 0);
+    CHECK(seen.ended_by_disconnect > 0);
+    CHECK(seen.paging_ticks > 0);
+    CHECK(seen.refused_invites > 0);
+  }
+  if (std::getenv("CHAT_PRIVACY_STATS") != nullptr)
+    WARN("frames " << frames << ", private chats " << seen.private_chats
+                   << ", private lines " << seen.private_lines
+                   << ", ended by a disconnect " << seen.ended_by_disconnect
+                   << ", pages " << seen.pages << ", PAGING ticks "
+                   << seen.paging_ticks << ", refused invites "
+                   << seen.refused_invites);
+}
+
+// Known bug, kept failing on purpose until the lobby is fixed: the inviter's
+// session sends `invite 2` and the next line to the lobby before it learns
+// of the pair, and the lobby relays that line to the main room although it
+// has already put Client 1 in the private chat. The lobby should hand such
+// a line to the pair (or refuse it), never to the main room. The random
+// test finds it too with CHAT_PRIVACY_PIPELINED=1: each of seeds 1..200
+// fails (seed 1 at step 138, where Client 6 in the main room gets
+// "0 invitees 53", typed by Client 18 right after "invite 17"; the partner
+// never gets it).
+TEST_CASE("a line typed right after invite stays out of the main room",
+          "[privacy][!shouldfail]") {
+  node_fixture node;
+  auto cs = node.connect_all(3);
+  // Client 1 types both lines before the node has answered the first.
+  node.enqueue(cs[0], "invite 2");
+  node.enqueue(cs[0], "for your eyes only");
+  node.sched.run();
+  CHECK(cs[2].received().empty());
+}
