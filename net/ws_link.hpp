@@ -12,8 +12,8 @@ namespace net {
 /// touches websocketpp objects.
 class ws_link : public chat::client_link {
 public:
-  ws_link(asio::io_context& io, std::weak_ptr<ws_endpoint::connection_type> con)
-    : io_(io), con_(std::move(con)) {
+  ws_link(ws_server& server, std::weak_ptr<ws_endpoint::connection_type> con)
+    : server_(server), con_(std::move(con)) {
     // nop
   }
 
@@ -22,7 +22,7 @@ public:
   void close(uint16_t code, std::string reason) override;
 
 private:
-  asio::io_context& io_;
+  ws_server& server_;
   std::weak_ptr<ws_endpoint::connection_type> con_;
 };
 

@@ -10,6 +10,7 @@ namespace net {
 
 namespace {
 
+using std::chrono::steady_clock;
 using websocketpp::connection_hdl;
 
 // Reports an error, staying quiet about the normal ways a connection ends.
@@ -22,28 +23,51 @@ void fail(const std::error_code& ec, const char* what) {
 // Gives up on a client that does not answer our close frame within this.
 constexpr long close_timeout_ms = 2000;
 
+long to_ms(std::chrono::nanoseconds dt) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(dt).count();
+}
+
 } // namespace
 
 ws_server::ws_server(ws_server_config config, session_factory make_session)
-  : config_(std::move(config)), make_session_(std::move(make_session)) {
+  : config_(std::move(config)),
+    make_session_(std::move(make_session)),
+    ping_timer_(io_) {
   endpoint_.clear_access_channels(websocketpp::log::alevel::all);
   endpoint_.clear_error_channels(websocketpp::log::elevel::all);
   endpoint_.init_asio(&io_);
   endpoint_.set_reuse_addr(true);
+  endpoint_.set_listen_backlog(asio::socket_base::max_listen_connections);
   endpoint_.set_max_message_size(config_.max_message_bytes);
+  endpoint_.set_open_handshake_timeout(to_ms(config_.handshake_timeout));
   endpoint_.set_close_handshake_timeout(close_timeout_ms);
+  endpoint_.set_pong_timeout(to_ms(config_.pong_timeout));
   // Chat lines are small: send each at once instead of waiting for an ACK.
   endpoint_.set_socket_init_handler(
     [](connection_hdl, asio::ip::tcp::socket& s) {
       std::error_code ec;
       s.set_option(asio::ip::tcp::no_delay{true}, ec);
     });
+  endpoint_.set_validate_handler(
+    [this](connection_hdl hdl) { return on_validate(hdl); });
   endpoint_.set_open_handler([this](connection_hdl hdl) { on_open(hdl); });
   endpoint_.set_close_handler([this](connection_hdl hdl) { on_close(hdl); });
   endpoint_.set_message_handler(
     [this](connection_hdl hdl, ws_endpoint::message_ptr msg) {
       on_message(hdl, std::move(msg));
     });
+  endpoint_.set_pong_handler([this](connection_hdl hdl, std::string) {
+    std::error_code ec;
+    if (auto con = endpoint_.get_con_from_hdl(hdl, ec))
+      con->last_heard = steady_clock::now();
+  });
+  endpoint_.set_pong_timeout_handler([this](connection_hdl hdl, std::string) {
+    std::error_code ec;
+    if (auto con = endpoint_.get_con_from_hdl(hdl, ec)) {
+      ++stats_.ping_timeouts;
+      drop(con, "no answer to ping");
+    }
+  });
 }
 
 std::error_code ws_server::listen() {
@@ -65,6 +89,8 @@ std::error_code ws_server::listen() {
   if (ec)
     return ec;
   endpoint_.start_accept(ec);
+  if (!ec)
+    ping_idle_clients();
   return ec;
 }
 
@@ -80,6 +106,7 @@ void ws_server::run() {
 void ws_server::shutdown(const std::string& goodbye) {
   stopping_ = true;
   goodbye_ = goodbye;
+  ping_timer_.cancel();
   std::error_code ec;
   endpoint_.stop_listening(ec);
   if (ec)
@@ -91,10 +118,46 @@ void ws_server::shutdown(const std::string& goodbye) {
       say_goodbye(con);
 }
 
+void ws_server::send(const ws_connection_ptr& con, const std::string& text) {
+  if (con->dropping)
+    return;
+  if (con->get_buffered_amount() + text.size() > config_.max_backlog_bytes) {
+    ++stats_.slow_consumer_drops;
+    drop(con, "too slow: more than " + std::to_string(config_.max_backlog_bytes)
+                + " bytes unsent");
+    return;
+  }
+  // An error here means the connection is closing: nothing to do.
+  [[maybe_unused]] auto ec = con->send(text, websocketpp::frame::opcode::text);
+}
+
+void ws_server::drop(const ws_connection_ptr& con, const std::string& why) {
+  con->dropping = true;
+  // The close frame waits behind the backlog; the close timeout then
+  // ends the TCP connection if the client never reads it.
+  std::error_code ec;
+  con->close(websocketpp::close::status::policy_violation, why, ec);
+}
+
 void ws_server::say_goodbye(const ws_connection_ptr& con) {
   std::error_code ec;
   con->send(goodbye_, websocketpp::frame::opcode::text);
   con->close(websocketpp::close::status::going_away, goodbye_, ec);
+}
+
+bool ws_server::on_validate(connection_hdl hdl) {
+  std::error_code ec;
+  auto con = endpoint_.get_con_from_hdl(hdl, ec);
+  if (!con)
+    return false;
+  if (config_.max_clients != 0 && open_.size() >= config_.max_clients) {
+    ++stats_.refused;
+    con->set_status(websocketpp::http::status_code::service_unavailable);
+    con->set_body("chat-node is full: " + std::to_string(open_.size())
+                  + " clients connected; try again later\n");
+    return false;
+  }
+  return true;
 }
 
 void ws_server::on_open(connection_hdl hdl) {
@@ -106,15 +169,24 @@ void ws_server::on_open(connection_hdl hdl) {
     say_goodbye(con);
     return;
   }
-  con->session = make_session_(std::make_shared<ws_link>(io_, con));
+  ++stats_.accepted;
+  auto now = steady_clock::now();
+  con->last_heard = now;
+  con->reads = token_bucket{config_.max_frames_per_second, config_.frame_burst,
+                            now};
+  con->session = make_session_(std::make_shared<ws_link>(*this, con));
   open_.insert(hdl);
 }
 
 void ws_server::on_close(connection_hdl hdl) {
   open_.erase(hdl);
   std::error_code ec;
-  if (auto con = endpoint_.get_con_from_hdl(hdl, ec); con && con->session)
-    caf::anon_send(con->session, chat::closed_atom_v);
+  auto con = endpoint_.get_con_from_hdl(hdl, ec);
+  if (!con || !con->session)
+    return;
+  if (con->resume)
+    con->resume->cancel();
+  caf::anon_send(con->session, chat::closed_atom_v);
 }
 
 void ws_server::on_message(connection_hdl hdl, ws_endpoint::message_ptr msg) {
@@ -127,6 +199,48 @@ void ws_server::on_message(connection_hdl hdl, ws_endpoint::message_ptr msg) {
                    std::move(msg->get_raw_payload()));
   else
     caf::anon_send(con->session, chat::binary_atom_v);
+  pace_reads(con);
+}
+
+// Takes a token for the frame just read. Out of tokens, the client is not
+// read again until a token is due: its frames wait in its socket, and TCP
+// slows the sender down. Nothing is dropped.
+void ws_server::pace_reads(const ws_connection_ptr& con) {
+  auto now = steady_clock::now();
+  con->last_heard = now;
+  // Frames already in the read buffer still arrive while paused.
+  if (con->reads.try_take(now) || con->paused)
+    return;
+  ++stats_.rate_limited;
+  con->paused = true;
+  con->pause_reading();
+  if (!con->resume)
+    con->resume = std::make_unique<asio::steady_timer>(io_);
+  con->resume->expires_after(con->reads.wait_time(now));
+  con->resume->async_wait([weak = std::weak_ptr<ws_endpoint::connection_type>{
+                             con}](const std::error_code& ec) {
+    auto con = weak.lock();
+    if (ec || !con || con->get_state() != websocketpp::session::state::open)
+      return;
+    con->paused = false;
+    con->resume_reading();
+  });
+}
+
+// Pings every client that was silent for a whole interval; websocketpp
+// calls the pong-timeout handler for those that do not answer.
+void ws_server::ping_idle_clients() {
+  auto now = steady_clock::now();
+  std::error_code ec;
+  for (auto& hdl : open_)
+    if (auto con = endpoint_.get_con_from_hdl(hdl, ec);
+        con && now - con->last_heard >= config_.ping_interval)
+      con->ping("", ec);
+  ping_timer_.expires_after(config_.ping_interval);
+  ping_timer_.async_wait([this](const std::error_code& ec) {
+    if (!ec)
+      ping_idle_clients();
+  });
 }
 
 } // namespace net

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <system_error>
@@ -10,36 +12,70 @@
 #include <websocketpp/server.hpp>
 
 #include "actors/interfaces.hpp"
+#include "net/token_bucket.hpp"
 
 namespace net {
 
 /// websocketpp's Asio configuration, with quiet logs and a slot on every
-/// connection for the session actor that speaks for it.
+/// connection for the bridge's per-connection state.
 struct ws_config : websocketpp::config::asio {
   static const websocketpp::log::level elog_level
     = websocketpp::log::elevel::none;
   static const websocketpp::log::level alog_level
     = websocketpp::log::alevel::none;
 
+  /// What the bridge keeps for each connection.
   struct connection_base {
+    /// Speaks for this connection; invalid until the handshake completed.
     chat::session_actor session;
+    /// Paces the frames we read from this client.
+    token_bucket reads{0, 1, {}};
+    /// Wakes a paused read when the bucket has a token again.
+    std::unique_ptr<::asio::steady_timer> resume;
+    /// When the client last sent anything (frames or pongs).
+    std::chrono::steady_clock::time_point last_heard;
+    /// Set while reading is paused by the rate limit.
+    bool paused = false;
+    /// Set once we decided to drop this client.
+    bool dropping = false;
   };
 };
 
 using ws_endpoint = websocketpp::server<ws_config>;
 using ws_connection_ptr = ws_endpoint::connection_ptr;
 
-/// Where and how the server listens.
+/// Where and how the server listens, and its limits.
 struct ws_server_config {
   std::string host = "localhost";
   uint16_t port = 8765;
   /// Larger frames are refused with close code 1009.
   size_t max_message_bytes = 16 * 1024;
+  /// A client whose unsent frames pass this is disconnected.
+  size_t max_backlog_bytes = 1024 * 1024;
+  /// Frames read per second and client (0: no limit), and the burst allowed.
+  double max_frames_per_second = 100;
+  double frame_burst = 200;
+  /// More connections are refused at the handshake with 503 (0: no limit).
+  size_t max_clients = 0;
+  /// Idle clients are pinged this often and dropped without a pong.
+  std::chrono::nanoseconds ping_interval = std::chrono::seconds{30};
+  std::chrono::nanoseconds pong_timeout = std::chrono::seconds{10};
+  /// A TCP connection must finish its WebSocket handshake within this.
+  std::chrono::nanoseconds handshake_timeout = std::chrono::seconds{5};
+};
+
+/// Counters the bridge keeps; read on the Asio thread.
+struct ws_server_stats {
+  uint64_t accepted = 0;
+  uint64_t refused = 0;
+  uint64_t slow_consumer_drops = 0;
+  uint64_t rate_limited = 0;
+  uint64_t ping_timeouts = 0;
 };
 
 /// The bridge: accepts WebSocket connections, spawns a session actor for
-/// each and turns frames into messages to it. Knows no chat rule. Every
-/// member function runs on the Asio thread, except where noted.
+/// each and turns frames into messages to it. Knows no chat rule, only the
+/// limits of a connection. Every member function runs on the Asio thread.
 class ws_server {
 public:
   /// Makes the session actor for a new connection.
@@ -66,17 +102,35 @@ public:
   /// 1001 (going away).
   void shutdown(const std::string& goodbye);
 
+  /// Open connections.
+  size_t connections() const {
+    return open_.size();
+  }
+
+  const ws_server_stats& stats() const {
+    return stats_;
+  }
+
+  /// Queues a text frame, or drops the client if its backlog is too large.
+  void send(const ws_connection_ptr& con, const std::string& text);
+
 private:
+  bool on_validate(websocketpp::connection_hdl hdl);
   void on_open(websocketpp::connection_hdl hdl);
   void on_close(websocketpp::connection_hdl hdl);
   void on_message(websocketpp::connection_hdl hdl, ws_endpoint::message_ptr);
+  void pace_reads(const ws_connection_ptr& con);
+  void ping_idle_clients();
+  void drop(const ws_connection_ptr& con, const std::string& why);
   void say_goodbye(const ws_connection_ptr& con);
 
   ws_server_config config_;
   session_factory make_session_;
   asio::io_context io_;
   ws_endpoint endpoint_;
+  asio::steady_timer ping_timer_;
   std::set<websocketpp::connection_hdl, std::owner_less<>> open_;
+  ws_server_stats stats_;
   std::string goodbye_;
   bool stopping_ = false;
 };
