@@ -186,6 +186,10 @@ void ws_server::on_close(connection_hdl hdl) {
     return;
   if (con->resume)
     con->resume->cancel();
+  // What the client sent before it left still counts, in order.
+  for (auto& msg : con->held)
+    pass_on(con, std::move(msg));
+  con->held.clear();
   caf::anon_send(con->session, chat::closed_atom_v);
 }
 
@@ -194,37 +198,53 @@ void ws_server::on_message(connection_hdl hdl, ws_endpoint::message_ptr msg) {
   auto con = endpoint_.get_con_from_hdl(hdl, ec);
   if (!con || !con->session)
     return;
+  auto now = steady_clock::now();
+  con->last_heard = now;
+  if (con->held.empty() && con->reads.try_take(now)) {
+    pass_on(con, std::move(msg));
+    return;
+  }
+  // Over its rate: hold the frame and stop reading this client. Its next
+  // frames wait in its socket and TCP slows the sender down; nothing is
+  // dropped. Held frames are at most one read buffer's worth.
+  con->held.push_back(std::move(msg));
+  if (con->held.size() > 1)
+    return;
+  ++stats_.rate_limited;
+  con->pause_reading();
+  if (!con->resume)
+    con->resume = std::make_unique<asio::steady_timer>(io_);
+  release_held(con);
+}
+
+void ws_server::pass_on(const ws_connection_ptr& con,
+                        ws_endpoint::message_ptr msg) {
   if (msg->get_opcode() == websocketpp::frame::opcode::text)
     caf::anon_send(con->session, chat::text_atom_v,
                    std::move(msg->get_raw_payload()));
   else
     caf::anon_send(con->session, chat::binary_atom_v);
-  pace_reads(con);
 }
 
-// Takes a token for the frame just read. Out of tokens, the client is not
-// read again until a token is due: its frames wait in its socket, and TCP
-// slows the sender down. Nothing is dropped.
-void ws_server::pace_reads(const ws_connection_ptr& con) {
+// Passes on held frames as tokens come due; reads again once none are left.
+void ws_server::release_held(const ws_connection_ptr& con) {
   auto now = steady_clock::now();
-  con->last_heard = now;
-  // Frames already in the read buffer still arrive while paused.
-  if (con->reads.try_take(now) || con->paused)
-    return;
-  ++stats_.rate_limited;
-  con->paused = true;
-  con->pause_reading();
-  if (!con->resume)
-    con->resume = std::make_unique<asio::steady_timer>(io_);
-  con->resume->expires_after(con->reads.wait_time(now));
-  con->resume->async_wait([weak = std::weak_ptr<ws_endpoint::connection_type>{
-                             con}](const std::error_code& ec) {
-    auto con = weak.lock();
-    if (ec || !con || con->get_state() != websocketpp::session::state::open)
-      return;
-    con->paused = false;
+  while (!con->held.empty() && con->reads.try_take(now)) {
+    pass_on(con, std::move(con->held.front()));
+    con->held.pop_front();
+  }
+  if (con->held.empty()) {
     con->resume_reading();
-  });
+    return;
+  }
+  con->resume->expires_after(con->reads.wait_time(now));
+  con->resume->async_wait(
+    [this, weak = std::weak_ptr<ws_endpoint::connection_type>{con}](
+      const std::error_code& ec) {
+      auto con = weak.lock();
+      if (!ec && con && con->get_state() == websocketpp::session::state::open)
+        release_held(con);
+    });
 }
 
 // Pings every client that was silent for a whole interval; websocketpp

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <set>
@@ -24,18 +25,21 @@ struct ws_config : websocketpp::config::asio {
   static const websocketpp::log::level alog_level
     = websocketpp::log::alevel::none;
 
+  /// Every connection carries its read buffer; chat lines are small.
+  static const size_t connection_read_buffer_size = 4096;
+
   /// What the bridge keeps for each connection.
   struct connection_base {
     /// Speaks for this connection; invalid until the handshake completed.
     chat::session_actor session;
-    /// Paces the frames we read from this client.
+    /// Paces the frames we pass on from this client.
     token_bucket reads{0, 1, {}};
-    /// Wakes a paused read when the bucket has a token again.
+    /// Frames read but not yet passed on, while the client is paced.
+    std::deque<websocketpp::config::asio::message_type::ptr> held;
+    /// Passes on the next held frame when the bucket has a token again.
     std::unique_ptr<::asio::steady_timer> resume;
     /// When the client last sent anything (frames or pongs).
     std::chrono::steady_clock::time_point last_heard;
-    /// Set while reading is paused by the rate limit.
-    bool paused = false;
     /// Set once we decided to drop this client.
     bool dropping = false;
   };
@@ -119,7 +123,8 @@ private:
   void on_open(websocketpp::connection_hdl hdl);
   void on_close(websocketpp::connection_hdl hdl);
   void on_message(websocketpp::connection_hdl hdl, ws_endpoint::message_ptr);
-  void pace_reads(const ws_connection_ptr& con);
+  void pass_on(const ws_connection_ptr& con, ws_endpoint::message_ptr msg);
+  void release_held(const ws_connection_ptr& con);
   void ping_idle_clients();
   void drop(const ws_connection_ptr& con, const std::string& why);
   void say_goodbye(const ws_connection_ptr& con);
