@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
                 << " actors=" << system.registry().running()
                 << " accepted=" << st.accepted << " refused=" << st.refused
                 << " slow_consumer_drops=" << st.slow_consumer_drops
-                << " rate_limited=" << st.rate_limited
+                << " rate_limited_clients=" << st.rate_limited_clients
                 << " ping_timeouts=" << st.ping_timeouts << std::endl;
       print_stats();
     });

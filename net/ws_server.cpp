@@ -210,11 +210,18 @@ void ws_server::on_message(connection_hdl hdl, ws_endpoint::message_ptr msg) {
   con->held.push_back(std::move(msg));
   if (con->held.size() > 1)
     return;
-  ++stats_.rate_limited;
-  con->pause_reading();
+  if (!con->rate_limited) {
+    con->rate_limited = true;
+    ++stats_.rate_limited_clients;
+  }
+  // pause_reading() would only post this, and the read websocketpp starts
+  // when this handler returns would slip through. We are on its thread.
+  con->handle_pause_reading();
   if (!con->resume)
     con->resume = std::make_unique<asio::steady_timer>(io_);
-  release_held(con);
+  // Not release_held(con) right here: resuming inside websocketpp's read
+  // handler would start a second read.
+  wait_for_token(con);
 }
 
 void ws_server::pass_on(const ws_connection_ptr& con,
@@ -233,18 +240,19 @@ void ws_server::release_held(const ws_connection_ptr& con) {
     pass_on(con, std::move(con->held.front()));
     con->held.pop_front();
   }
-  if (con->held.empty()) {
-    con->resume_reading();
-    return;
-  }
-  con->resume->expires_after(con->reads.wait_time(now));
-  con->resume->async_wait(
-    [this, weak = std::weak_ptr<ws_endpoint::connection_type>{con}](
-      const std::error_code& ec) {
-      auto con = weak.lock();
-      if (!ec && con && con->get_state() == websocketpp::session::state::open)
-        release_held(con);
-    });
+  if (con->held.empty())
+    con->handle_resume_reading(); // paused for sure: no read in flight
+  else
+    wait_for_token(con);
+}
+
+void ws_server::wait_for_token(const ws_connection_ptr& con) {
+  con->resume->expires_after(con->reads.wait_time(steady_clock::now()));
+  // A paused connection has no read pending to keep it alive: this does.
+  con->resume->async_wait([this, con](const std::error_code& ec) {
+    if (!ec && con->get_state() == websocketpp::session::state::open)
+      release_held(con);
+  });
 }
 
 // Pings every client that was silent for a whole interval; websocketpp

@@ -40,6 +40,8 @@ struct ws_config : websocketpp::config::asio {
     std::unique_ptr<::asio::steady_timer> resume;
     /// When the client last sent anything (frames or pongs).
     std::chrono::steady_clock::time_point last_heard;
+    /// Set once this client went over its rate.
+    bool rate_limited = false;
     /// Set once we decided to drop this client.
     bool dropping = false;
   };
@@ -73,7 +75,7 @@ struct ws_server_stats {
   uint64_t accepted = 0;
   uint64_t refused = 0;
   uint64_t slow_consumer_drops = 0;
-  uint64_t rate_limited = 0;
+  uint64_t rate_limited_clients = 0;
   uint64_t ping_timeouts = 0;
 };
 
@@ -125,6 +127,7 @@ private:
   void on_message(websocketpp::connection_hdl hdl, ws_endpoint::message_ptr);
   void pass_on(const ws_connection_ptr& con, ws_endpoint::message_ptr msg);
   void release_held(const ws_connection_ptr& con);
+  void wait_for_token(const ws_connection_ptr& con);
   void ping_idle_clients();
   void drop(const ws_connection_ptr& con, const std::string& why);
   void say_goodbye(const ws_connection_ptr& con);
