@@ -1,7 +1,10 @@
 // chat-node: options, actor system, lobby, bridge, signals.
 
 #include <csignal>
+#include <functional>
 #include <iostream>
+
+#include <sys/resource.h>
 
 #include <asio/signal_set.hpp>
 #include <caf/actor_system.hpp>
@@ -38,9 +41,39 @@ public:
            "time between two PAGING lines (default: 1s)")
       .add(lobby.announce_limit, "announce-limit",
            "above this many main-room members, arrivals and departures are "
-           "summed up once a second (default: 1000)");
+           "summed up once a second (default: 1000)")
+      .add(server.max_backlog_bytes, "max-backlog-bytes",
+           "a client whose unsent frames pass this is disconnected "
+           "(default: 1048576)")
+      .add(server.max_frames_per_second, "max-frames-per-second",
+           "frames read per second and client, 0 for no limit; faster "
+           "clients are read later (default: 100)")
+      .add(server.frame_burst, "frame-burst",
+           "frames a client may send at once before the rate applies "
+           "(default: 200)")
+      .add(server.max_clients, "max-clients",
+           "more connections are refused with HTTP 503, 0 for no limit "
+           "(default: 0)")
+      .add(server.ping_interval, "ping-interval",
+           "idle clients are pinged this often (default: 30s)")
+      .add(server.pong_timeout, "pong-timeout",
+           "clients that do not answer a ping within this are dropped "
+           "(default: 10s)")
+      .add(server.handshake_timeout, "handshake-timeout",
+           "connections must finish the WebSocket handshake within this "
+           "(default: 5s)");
   }
 };
+
+// Every client is a socket: allow as many as the hard limit does.
+void raise_file_limit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0
+      && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
 
 } // namespace
 
@@ -52,6 +85,7 @@ int main(int argc, char** argv) {
   }
   if (config.cli_helptext_printed)
     return EXIT_SUCCESS;
+  raise_file_limit();
   // The figures for /healthz and /metrics: the bridge counts its own, the
   // lobby publishes the chat's; the HTTP handler only reads atomics.
   net::bridge_stats bridge_stats;
@@ -75,11 +109,31 @@ int main(int argc, char** argv) {
   auto bound = server.local_endpoint();
   std::cout << "chat-node listening on ws://" << bound.address().to_string()
             << ':' << bound.port() << '/' << std::endl;
+  // SIGUSR1 prints a line of figures, for operators and soak tests.
+  asio::signal_set usr1{server.io(), SIGUSR1};
   asio::signal_set signals{server.io(), SIGINT, SIGTERM};
   signals.async_wait([&](const std::error_code& ec, int) {
-    if (!ec)
-      server.shutdown("Server shutting down");
+    if (ec)
+      return;
+    usr1.cancel();
+    server.shutdown("Server shutting down");
   });
+  std::function<void()> print_stats = [&] {
+    usr1.async_wait([&](const std::error_code& ec, int) {
+      if (ec)
+        return;
+      auto& st = bridge_stats;
+      std::cout << "chat-node stats: connections=" << st.sessions_connected
+                << " actors=" << system.registry().running()
+                << " accepted=" << st.connections_accepted
+                << " refused=" << st.connections_refused
+                << " slow_consumer_drops=" << st.slow_consumer_drops
+                << " rate_limited_clients=" << st.rate_limited_clients
+                << " ping_timeouts=" << st.ping_timeouts << std::endl;
+      print_stats();
+    });
+  };
+  print_stats();
   server.run();
   // Every connection is closed. Stop the lobby and wait for every actor
   // while the bridge, whose io_context the links post to, still exists.

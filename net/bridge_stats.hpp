@@ -25,12 +25,13 @@ struct bridge_stats {
   counter frames_out{0};
   /// Plain HTTP requests answered (the page, /healthz, /metrics, 404s).
   counter http_requests{0};
-  /// Clients disconnected because their unsent backlog passed the cap. The
-  /// backlog cap is not built yet: nothing increments this so far.
+  /// Clients disconnected because their unsent backlog passed the cap.
   counter slow_consumer_drops{0};
-  /// Times a client was slowed down for sending faster than the configured
-  /// rate. Rate limiting is not built yet: nothing increments this so far.
+  /// Clients that were slowed down, at least once, for sending faster than
+  /// the configured rate.
   counter rate_limited_clients{0};
+  /// Clients dropped for not answering a ping.
+  counter ping_timeouts{0};
 };
 
 /// Adds one to a counter.

@@ -47,13 +47,14 @@ std::vector<metric> node_metrics(const bridge_stats& bridge,
     {"chat_private_chats_active", "gauge", "Private chats running now.",
      &chat.private_chats},
     {"chat_slow_consumer_drops_total", "counter",
-     "Clients disconnected because their unsent backlog passed the cap. "
-     "Always 0 in this build: the backlog cap is not implemented yet.",
+     "Clients disconnected because their unsent backlog passed the cap.",
      &bridge.slow_consumer_drops},
     {"chat_rate_limited_clients_total", "counter",
-     "Times a client was slowed down for sending faster than the allowed "
-     "rate. Always 0 in this build: rate limiting is not implemented yet.",
+     "Clients slowed down, at least once, for sending faster than the "
+     "allowed rate.",
      &bridge.rate_limited_clients},
+    {"chat_ping_timeouts_total", "counter",
+     "Clients dropped for not answering a ping.", &bridge.ping_timeouts},
   };
 }
 

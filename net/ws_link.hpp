@@ -12,9 +12,8 @@ namespace net {
 /// touches websocketpp objects.
 class ws_link : public chat::client_link {
 public:
-  ws_link(asio::io_context& io, std::weak_ptr<ws_endpoint::connection_type> con,
-          bridge_stats& stats)
-    : io_(io), con_(std::move(con)), stats_(stats) {
+  ws_link(ws_server& server, std::weak_ptr<ws_endpoint::connection_type> con)
+    : server_(server), con_(std::move(con)) {
     // nop
   }
 
@@ -23,9 +22,8 @@ public:
   void close(uint16_t code, std::string reason) override;
 
 private:
-  asio::io_context& io_;
+  ws_server& server_;
   std::weak_ptr<ws_endpoint::connection_type> con_;
-  bridge_stats& stats_;
 };
 
 } // namespace net

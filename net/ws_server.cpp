@@ -11,6 +11,7 @@ namespace net {
 
 namespace {
 
+using std::chrono::steady_clock;
 using websocketpp::connection_hdl;
 
 // Reports an error, staying quiet about the normal ways a connection ends.
@@ -23,6 +24,10 @@ void fail(const std::error_code& ec, const char* what) {
 // Gives up on a client that does not answer our close frame within this.
 constexpr long close_timeout_ms = 2000;
 
+long to_ms(std::chrono::nanoseconds dt) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(dt).count();
+}
+
 } // namespace
 
 ws_server::ws_server(ws_server_config config, session_factory make_session,
@@ -31,19 +36,25 @@ ws_server::ws_server(ws_server_config config, session_factory make_session,
     allowed_origins_(parse_origins(config_.allowed_origins)),
     make_session_(std::move(make_session)),
     stats_(stats),
-    http_(http) {
+    http_(http),
+    ping_timer_(io_) {
   endpoint_.clear_access_channels(websocketpp::log::alevel::all);
   endpoint_.clear_error_channels(websocketpp::log::elevel::all);
   endpoint_.init_asio(&io_);
   endpoint_.set_reuse_addr(true);
+  endpoint_.set_listen_backlog(asio::socket_base::max_listen_connections);
   endpoint_.set_max_message_size(config_.max_message_bytes);
+  endpoint_.set_open_handshake_timeout(to_ms(config_.handshake_timeout));
   endpoint_.set_close_handshake_timeout(close_timeout_ms);
+  endpoint_.set_pong_timeout(to_ms(config_.pong_timeout));
   // Chat lines are small: send each at once instead of waiting for an ACK.
   endpoint_.set_socket_init_handler(
     [](connection_hdl, asio::ip::tcp::socket& s) {
       std::error_code ec;
       s.set_option(asio::ip::tcp::no_delay{true}, ec);
     });
+  endpoint_.set_validate_handler(
+    [this](connection_hdl hdl) { return on_validate(hdl); });
   endpoint_.set_open_handler([this](connection_hdl hdl) { on_open(hdl); });
   endpoint_.set_close_handler([this](connection_hdl hdl) { on_close(hdl); });
   endpoint_.set_message_handler(
@@ -51,9 +62,19 @@ ws_server::ws_server(ws_server_config config, session_factory make_session,
       on_message(hdl, std::move(msg));
     });
   endpoint_.set_http_handler([this](connection_hdl hdl) { on_http(hdl); });
-  endpoint_.set_validate_handler(
-    [this](connection_hdl hdl) { return on_validate(hdl); });
   endpoint_.set_fail_handler([this](connection_hdl hdl) { on_fail(hdl); });
+  endpoint_.set_pong_handler([this](connection_hdl hdl, std::string) {
+    std::error_code ec;
+    if (auto con = endpoint_.get_con_from_hdl(hdl, ec))
+      con->last_heard = steady_clock::now();
+  });
+  endpoint_.set_pong_timeout_handler([this](connection_hdl hdl, std::string) {
+    std::error_code ec;
+    if (auto con = endpoint_.get_con_from_hdl(hdl, ec)) {
+      bump(stats_.ping_timeouts);
+      drop(con, "no answer to ping");
+    }
+  });
 }
 
 std::error_code ws_server::listen() {
@@ -75,6 +96,8 @@ std::error_code ws_server::listen() {
   if (ec)
     return ec;
   endpoint_.start_accept(ec);
+  if (!ec)
+    ping_idle_clients();
   return ec;
 }
 
@@ -90,6 +113,7 @@ void ws_server::run() {
 void ws_server::shutdown(const std::string& goodbye) {
   stopping_ = true;
   goodbye_ = goodbye;
+  ping_timer_.cancel();
   std::error_code ec;
   endpoint_.stop_listening(ec);
   if (ec)
@@ -101,11 +125,56 @@ void ws_server::shutdown(const std::string& goodbye) {
       say_goodbye(con);
 }
 
+void ws_server::send(const ws_connection_ptr& con, const std::string& text) {
+  if (con->dropping)
+    return;
+  if (con->get_buffered_amount() + text.size() > config_.max_backlog_bytes) {
+    bump(stats_.slow_consumer_drops);
+    drop(con, "too slow: more than " + std::to_string(config_.max_backlog_bytes)
+                + " bytes unsent");
+    return;
+  }
+  // An error here means the connection is closing: nothing to do.
+  if (!con->send(text, websocketpp::frame::opcode::text))
+    bump(stats_.frames_out);
+}
+
+void ws_server::drop(const ws_connection_ptr& con, const std::string& why) {
+  con->dropping = true;
+  // The close frame waits behind the backlog; the close timeout then
+  // ends the TCP connection if the client never reads it.
+  std::error_code ec;
+  con->close(websocketpp::close::status::policy_violation, why, ec);
+}
+
 void ws_server::say_goodbye(const ws_connection_ptr& con) {
   std::error_code ec;
   if (!con->send(goodbye_, websocketpp::frame::opcode::text))
     bump(stats_.frames_out);
   con->close(websocketpp::close::status::going_away, goodbye_, ec);
+}
+
+bool ws_server::on_validate(connection_hdl hdl) {
+  std::error_code ec;
+  auto con = endpoint_.get_con_from_hdl(hdl, ec);
+  if (!con)
+    return false;
+  // These throw only outside a handler; no exception may leave Asio's.
+  try {
+    if (!origin_allowed(allowed_origins_, con->get_request_header("Origin"))) {
+      con->set_status(websocketpp::http::status_code::forbidden);
+      return false;
+    }
+    if (config_.max_clients != 0 && open_.size() >= config_.max_clients) {
+      con->set_status(websocketpp::http::status_code::service_unavailable);
+      con->set_body("chat-node is full: " + std::to_string(open_.size())
+                    + " clients connected; try again later\n");
+      return false;
+    }
+  } catch (const websocketpp::exception&) {
+    return false; // refused all the same, with websocketpp's default 400
+  }
+  return true;
 }
 
 void ws_server::on_open(connection_hdl hdl) {
@@ -118,7 +187,11 @@ void ws_server::on_open(connection_hdl hdl) {
     say_goodbye(con);
     return;
   }
-  con->session = make_session_(std::make_shared<ws_link>(io_, con, stats_));
+  auto now = steady_clock::now();
+  con->last_heard = now;
+  con->reads = token_bucket{config_.max_frames_per_second, config_.frame_burst,
+                            now};
+  con->session = make_session_(std::make_shared<ws_link>(*this, con));
   open_.insert(hdl);
   bump(stats_.sessions_connected);
 }
@@ -126,10 +199,17 @@ void ws_server::on_open(connection_hdl hdl) {
 void ws_server::on_close(connection_hdl hdl) {
   open_.erase(hdl);
   std::error_code ec;
-  if (auto con = endpoint_.get_con_from_hdl(hdl, ec); con && con->session) {
-    stats_.sessions_connected.fetch_sub(1, std::memory_order_relaxed);
-    caf::anon_send(con->session, chat::closed_atom_v);
-  }
+  auto con = endpoint_.get_con_from_hdl(hdl, ec);
+  if (!con || !con->session)
+    return;
+  stats_.sessions_connected.fetch_sub(1, std::memory_order_relaxed);
+  if (con->resume)
+    con->resume->cancel();
+  // What the client sent before it left still counts, in order.
+  for (auto& msg : con->held)
+    pass_on(con, std::move(msg));
+  con->held.clear();
+  caf::anon_send(con->session, chat::closed_atom_v);
 }
 
 void ws_server::on_http(connection_hdl hdl) {
@@ -154,21 +234,6 @@ void ws_server::on_http(connection_hdl hdl) {
   }
 }
 
-bool ws_server::on_validate(connection_hdl hdl) {
-  std::error_code ec;
-  auto con = endpoint_.get_con_from_hdl(hdl, ec);
-  if (!con)
-    return false;
-  if (origin_allowed(allowed_origins_, con->get_request_header("Origin")))
-    return true;
-  try {
-    con->set_status(websocketpp::http::status_code::forbidden);
-  } catch (const websocketpp::exception&) {
-    // Refused all the same, with websocketpp's default 400.
-  }
-  return false;
-}
-
 void ws_server::on_fail(connection_hdl hdl) {
   // websocketpp ends plain HTTP exchanges here too: count upgrades only.
   std::error_code ec;
@@ -183,11 +248,77 @@ void ws_server::on_message(connection_hdl hdl, ws_endpoint::message_ptr msg) {
   if (!con || !con->session)
     return;
   bump(stats_.frames_in);
+  auto now = steady_clock::now();
+  con->last_heard = now;
+  if (con->held.empty() && con->reads.try_take(now)) {
+    pass_on(con, std::move(msg));
+    return;
+  }
+  // Over its rate: hold the frame and stop reading this client. Its next
+  // frames wait in its socket and TCP slows the sender down; nothing is
+  // dropped. Held frames are at most one read buffer's worth.
+  con->held.push_back(std::move(msg));
+  if (con->held.size() > 1)
+    return;
+  if (!con->rate_limited) {
+    con->rate_limited = true;
+    bump(stats_.rate_limited_clients);
+  }
+  // pause_reading() would only post this, and the read websocketpp starts
+  // when this handler returns would slip through. We are on its thread.
+  con->handle_pause_reading();
+  if (!con->resume)
+    con->resume = std::make_unique<asio::steady_timer>(io_);
+  // Not release_held(con) right here: resuming inside websocketpp's read
+  // handler would start a second read.
+  wait_for_token(con);
+}
+
+void ws_server::pass_on(const ws_connection_ptr& con,
+                        ws_endpoint::message_ptr msg) {
   if (msg->get_opcode() == websocketpp::frame::opcode::text)
     caf::anon_send(con->session, chat::text_atom_v,
                    std::move(msg->get_raw_payload()));
   else
     caf::anon_send(con->session, chat::binary_atom_v);
+}
+
+// Passes on held frames as tokens come due; reads again once none are left.
+void ws_server::release_held(const ws_connection_ptr& con) {
+  auto now = steady_clock::now();
+  while (!con->held.empty() && con->reads.try_take(now)) {
+    pass_on(con, std::move(con->held.front()));
+    con->held.pop_front();
+  }
+  if (con->held.empty())
+    con->handle_resume_reading(); // paused for sure: no read in flight
+  else
+    wait_for_token(con);
+}
+
+void ws_server::wait_for_token(const ws_connection_ptr& con) {
+  con->resume->expires_after(con->reads.wait_time(steady_clock::now()));
+  // A paused connection has no read pending to keep it alive: this does.
+  con->resume->async_wait([this, con](const std::error_code& ec) {
+    if (!ec && con->get_state() == websocketpp::session::state::open)
+      release_held(con);
+  });
+}
+
+// Pings every client that was silent for a whole interval; websocketpp
+// calls the pong-timeout handler for those that do not answer.
+void ws_server::ping_idle_clients() {
+  auto now = steady_clock::now();
+  std::error_code ec;
+  for (auto& hdl : open_)
+    if (auto con = endpoint_.get_con_from_hdl(hdl, ec);
+        con && now - con->last_heard >= config_.ping_interval)
+      con->ping("", ec);
+  ping_timer_.expires_after(config_.ping_interval);
+  ping_timer_.async_wait([this](const std::error_code& ec) {
+    if (!ec)
+      ping_idle_clients();
+  });
 }
 
 } // namespace net

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <system_error>
@@ -14,26 +17,44 @@
 #include "net/bridge_stats.hpp"
 #include "net/http_service.hpp"
 #include "net/origins.hpp"
+#include "net/token_bucket.hpp"
 
 namespace net {
 
 /// websocketpp's Asio configuration, with quiet logs and a slot on every
-/// connection for the session actor that speaks for it.
+/// connection for the bridge's per-connection state.
 struct ws_config : websocketpp::config::asio {
   static const websocketpp::log::level elog_level
     = websocketpp::log::elevel::none;
   static const websocketpp::log::level alog_level
     = websocketpp::log::alevel::none;
 
+  /// Every connection carries its read buffer; chat lines are small.
+  static const size_t connection_read_buffer_size = 4096;
+
+  /// What the bridge keeps for each connection.
   struct connection_base {
+    /// Speaks for this connection; invalid until the handshake completed.
     chat::session_actor session;
+    /// Paces the frames we pass on from this client.
+    token_bucket reads{0, 1, {}};
+    /// Frames read but not yet passed on, while the client is paced.
+    std::deque<websocketpp::config::asio::message_type::ptr> held;
+    /// Passes on the next held frame when the bucket has a token again.
+    std::unique_ptr<::asio::steady_timer> resume;
+    /// When the client last sent anything (frames or pongs).
+    std::chrono::steady_clock::time_point last_heard;
+    /// Set once this client went over its rate.
+    bool rate_limited = false;
+    /// Set once we decided to drop this client.
+    bool dropping = false;
   };
 };
 
 using ws_endpoint = websocketpp::server<ws_config>;
 using ws_connection_ptr = ws_endpoint::connection_ptr;
 
-/// Where and how the server listens.
+/// Where and how the server listens, and its limits.
 struct ws_server_config {
   std::string host = "localhost";
   uint16_t port = 8765;
@@ -43,13 +64,25 @@ struct ws_server_config {
   /// WebSocket; empty accepts any. A request without an Origin header does
   /// not come from a browser page and is accepted either way.
   std::string allowed_origins;
+  /// A client whose unsent frames pass this is disconnected.
+  size_t max_backlog_bytes = 1024 * 1024;
+  /// Frames read per second and client (0: no limit), and the burst allowed.
+  double max_frames_per_second = 100;
+  double frame_burst = 200;
+  /// More connections are refused at the handshake with 503 (0: no limit).
+  size_t max_clients = 0;
+  /// Idle clients are pinged this often and dropped without a pong.
+  std::chrono::nanoseconds ping_interval = std::chrono::seconds{30};
+  std::chrono::nanoseconds pong_timeout = std::chrono::seconds{10};
+  /// A TCP connection must finish its WebSocket handshake within this.
+  std::chrono::nanoseconds handshake_timeout = std::chrono::seconds{5};
 };
 
 /// The bridge: accepts WebSocket connections, spawns a session actor for
 /// each and turns frames into messages to it; answers plain HTTP requests
-/// on the same port through `http`. Knows no chat rule. Counts into
-/// `stats`. Every member function runs on the Asio thread, except where
-/// noted.
+/// on the same port through `http`. Knows no chat rule, only the limits of
+/// a connection. Counts into `stats`. Every member function runs on the
+/// Asio thread.
 class ws_server {
 public:
   /// Makes the session actor for a new connection.
@@ -78,13 +111,21 @@ public:
   /// 1001 (going away).
   void shutdown(const std::string& goodbye);
 
+  /// Queues a text frame, or drops the client if its backlog is too large.
+  void send(const ws_connection_ptr& con, const std::string& text);
+
 private:
+  bool on_validate(websocketpp::connection_hdl hdl);
   void on_open(websocketpp::connection_hdl hdl);
   void on_close(websocketpp::connection_hdl hdl);
   void on_message(websocketpp::connection_hdl hdl, ws_endpoint::message_ptr);
   void on_http(websocketpp::connection_hdl hdl);
-  bool on_validate(websocketpp::connection_hdl hdl);
   void on_fail(websocketpp::connection_hdl hdl);
+  void pass_on(const ws_connection_ptr& con, ws_endpoint::message_ptr msg);
+  void release_held(const ws_connection_ptr& con);
+  void wait_for_token(const ws_connection_ptr& con);
+  void ping_idle_clients();
+  void drop(const ws_connection_ptr& con, const std::string& why);
   void say_goodbye(const ws_connection_ptr& con);
 
   ws_server_config config_;
@@ -94,6 +135,7 @@ private:
   const http_service& http_;
   asio::io_context io_;
   ws_endpoint endpoint_;
+  asio::steady_timer ping_timer_;
   std::set<websocketpp::connection_hdl, std::owner_less<>> open_;
   std::string goodbye_;
   bool stopping_ = false;

@@ -67,7 +67,7 @@ const char* const every_metric[] = {
   "chat_frames_sent_total",          "chat_http_requests_total",
   "chat_deliveries_total",           "chat_pages_active",
   "chat_private_chats_active",       "chat_slow_consumer_drops_total",
-  "chat_rate_limited_clients_total",
+  "chat_rate_limited_clients_total", "chat_ping_timeouts_total",
 };
 
 } // namespace
@@ -137,10 +137,6 @@ TEST_CASE("/metrics exposes every figure in Prometheus text format", "[http]") {
     CHECK(before.types[name] == (counter ? "counter" : "gauge"));
     CHECK(!before.helps[name].empty());
   }
-  CHECK(before.helps["chat_slow_consumer_drops_total"].find("Always 0")
-        != std::string::npos);
-  CHECK(before.helps["chat_rate_limited_clients_total"].find("Always 0")
-        != std::string::npos);
 }
 
 TEST_CASE("/metrics reads the live counters on every request", "[http]") {

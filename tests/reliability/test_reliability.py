@@ -1,0 +1,533 @@
+#!/usr/bin/python3
+"""Reliability tests: chat-node under slow consumers, floods, stale and
+half-open connections, a full house, churn and shutdown under load, over
+real sockets on 127.0.0.1. Each test starts its own node and is bounded in
+time. Figures are printed (`figure: ...`) for docs/RELIABILITY.md.
+
+Run: /usr/bin/python3 tests/reliability/test_reliability.py --node build/chat-node
+Longer runs: CHAT_CHURN_CYCLES=100000 CHAT_SHUTDOWN_CLIENTS=1000 (scripts/soak).
+"""
+
+import asyncio
+import os
+import random
+import resource
+import signal
+import statistics
+import sys
+import time
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "e2e"))
+sys.path.insert(0, str(HERE))
+
+import websockets  # noqa: E402
+from test_e2e import ChatNodeTestCase  # noqa: E402
+from rawws import BINARY, CLOSE, CONT, PING, PONG, TEXT, RawClient  # noqa: E402
+from rawws import encode_frame, handshake_request  # noqa: E402
+
+CHURN_CYCLES = int(os.environ.get("CHAT_CHURN_CYCLES", "3000"))
+# Under ASan freed memory sits in quarantine: memory bounds are not checked.
+SANITIZED = bool(os.environ.get("CHAT_SANITIZED"))
+SHUTDOWN_CLIENTS = int(os.environ.get("CHAT_SHUTDOWN_CLIENTS", "1000"))
+
+
+def figure(name, value):
+    print(f"figure: {name}: {value}", file=sys.stderr, flush=True)
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def raise_file_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class ReliabilityTestCase(ChatNodeTestCase):
+    """Adds what the node reports on SIGUSR1 and its memory."""
+
+    async def stats(self, node):
+        seen = len(node.stdout_after)
+        node.signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            for line in node.stdout_after[seen:]:
+                if line.startswith("chat-node stats:"):
+                    pairs = (kv.split("=") for kv in line.split()[2:])
+                    return {k: int(v) for k, v in pairs}
+            await asyncio.sleep(0.02)
+        self.fail("no stats line after SIGUSR1")
+
+    def rss_kib(self, node):
+        with open(f"/proc/{node.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    async def raw(self, node, **kwargs):
+        client = await RawClient.open(node.port, **kwargs)
+        self.addAsyncCleanup(client.close)
+        return client
+
+    async def until(self, predicate, timeout, what):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await predicate():
+                return
+            await asyncio.sleep(0.05)
+        self.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+class SlowConsumerTests(ReliabilityTestCase):
+    async def test_a_client_that_stops_reading_is_dropped_and_others_keep_up(self):
+        """A client stops reading while another talks to it fast and 50 others
+        chat steadily in private pairs: it is closed with a reason once its
+        backlog passes the cap; the 50 lose nothing and keep their latency;
+        the node's memory stays bounded."""
+        cap = 256 * 1024
+        node = await self.start_node(f"--max-backlog-bytes={cap}",
+                                     "--max-frames-per-second=0",
+                                     "--announce-limit=2")
+        slow = await self.raw(node, rcvbuf=4096)  # Client 1, never reads
+        firehose = await self.raw(node)  # Client 2
+        n = 50
+        clients = []
+        for k in range(n):
+            ws = await websockets.connect(node.url, max_size=None,
+                                          ping_interval=None)
+            self.addAsyncCleanup(ws.close)
+            clients.append(ws)
+        for k in range(0, n, 2):
+            await clients[k].send(f"invite {k + 4}")
+        for ws in clients:
+            while not (await asyncio.wait_for(ws.recv(), 5)).startswith(
+                    "Private chatting"):
+                pass
+        rss_before = self.rss_kib(node)
+        latencies = {"before": [], "during": []}
+        phase = "before"
+        sent = [0] * n
+        received = [0] * n
+        stop = asyncio.Event()
+
+        async def chat(i, ws):
+            while not stop.is_set():
+                await ws.send(f"{sent[i]}:{time.monotonic():.6f}")
+                sent[i] += 1
+                await asyncio.sleep(0.2)
+
+        async def listen(i, ws):
+            partner = i ^ 1
+            while True:
+                try:
+                    frame = await asyncio.wait_for(ws.recv(), 2)
+                except asyncio.TimeoutError:
+                    return
+                k, t = frame.split(" ", 1)[1].split(":")
+                self.assertEqual(int(k), received[i], "in order, none lost")
+                received[i] += 1
+                latencies[phase].append(time.monotonic() - float(t))
+            del partner
+
+        listeners = [asyncio.create_task(listen(i, ws))
+                     for i, ws in enumerate(clients)]
+        chatters = [asyncio.create_task(chat(i, ws))
+                    for i, ws in enumerate(clients)]
+        await asyncio.sleep(2)
+        phase = "during"
+        started = time.monotonic()
+        line = "x" * 8000
+        pushed = 0
+        while (await self.stats(node))["slow_consumer_drops"] == 0:
+            self.assertLess(time.monotonic() - started, 30, "no drop")
+            for _ in range(25):
+                await firehose.send_text(line)
+                pushed += len(line)
+            await asyncio.sleep(0.01)
+        drop_after = time.monotonic() - started
+        rss_peak = self.rss_kib(node)
+        code, reason = await slow.recv_close(timeout=10)
+        await asyncio.sleep(1)
+        stop.set()
+        await asyncio.gather(*chatters)
+        await asyncio.gather(*listeners)
+        self.assertEqual(code, 1008)
+        self.assertIn("too slow", reason)
+        for i in range(n):
+            self.assertEqual(received[i], sent[i ^ 1], f"client {i + 3}")
+
+        def summary(xs):
+            return "/".join(f"{percentile(xs, p) * 1000:.1f}"
+                            for p in (50, 99, 100))
+        figure("slow consumer dropped after (s, bytes sent to it)",
+               f"{drop_after:.2f}, {pushed}")
+        figure("pair latency p50/p99/max before (ms)",
+               summary(latencies["before"]))
+        figure("pair latency p50/p99/max while it stalls (ms)",
+               summary(latencies["during"]))
+        figure("node RSS before/peak (KiB)", f"{rss_before}/{rss_peak}")
+        self.assertLess(percentile(latencies["during"], 99), 0.5)
+        if not SANITIZED:
+            self.assertLess(rss_peak - rss_before, 64 * 1024)
+
+
+class FloodTests(ReliabilityTestCase):
+    async def test_a_flooder_is_slowed_down_not_dropped(self):
+        """A client sending far above the rate has every line relayed, in
+        order, at the configured rate; another client's lines are not held
+        up behind it."""
+        node = await self.start_node("--max-frames-per-second=200",
+                                     "--frame-burst=20")
+        a, b, c = await self.connect_many(node, 3)
+        count = 600
+        started = time.monotonic()
+        flooder = await self.raw(node)
+        await flooder.recv_text()  # You are Client 4
+        for ws in (a, b, c):
+            await ws.expect("Client 4 connected")
+        payload = b"".join(encode_frame(TEXT, f"line {k}")
+                           for k in range(count))
+        flooder.writer.write(payload)
+        await flooder.writer.drain()
+        probe_latency = []
+
+        async def probe():
+            for k in range(5):
+                await asyncio.sleep(0.3)
+                t = time.monotonic()
+                await c.ws.send(f"probe {k}")
+                while not (await b.recv(timeout=5)).endswith(f" probe {k}"):
+                    pass
+                probe_latency.append(time.monotonic() - t)
+        probing = asyncio.create_task(probe())
+        got = []
+        while len(got) < count:
+            frame = await a.recv(timeout=10)
+            if " line " in frame:
+                got.append(int(frame.split()[2]))
+        elapsed = time.monotonic() - started
+        await probing
+        self.assertEqual(got, list(range(count)))
+        figure("flood: 600 lines at 200/s took (s)", f"{elapsed:.2f}")
+        figure("probe latencies during flood (ms)",
+               " ".join(f"{x * 1000:.1f}" for x in probe_latency))
+        self.assertGreater(elapsed, (count - 20) / 200 * 0.9)
+        self.assertLess(max(probe_latency), 0.5)
+
+
+class StaleConnectionTests(ReliabilityTestCase):
+    async def test_a_client_that_never_answers_pings_is_dropped(self):
+        """Idle clients are pinged; one that does not answer is closed, one
+        that does (every WebSocket library does) stays."""
+        node = await self.start_node("--ping-interval=300ms",
+                                     "--pong-timeout=300ms")
+        polite = await websockets.connect(node.url, ping_interval=None)
+        self.addAsyncCleanup(polite.close)
+        mute = await self.raw(node)
+        pings = 0
+        started = time.monotonic()
+        while True:
+            fin, opcode, payload = await mute.recv_frame(timeout=5)
+            if opcode == PING:
+                pings += 1
+            if opcode == CLOSE:
+                break
+        figure("unanswered ping dropped after (s)",
+               f"{time.monotonic() - started:.2f}")
+        self.assertGreaterEqual(pings, 1)
+        self.assertEqual(int.from_bytes(payload[:2], "big"), 1008)
+        self.assertTrue(await mute.closed_by_server(timeout=5))
+        await asyncio.sleep(1)
+        frames = [await asyncio.wait_for(polite.recv(), 3) for _ in range(3)]
+        self.assertEqual(frames, ["You are Client 1", "Client 2 connected",
+                                  "Client 2 disconnected"])
+
+    async def test_a_connection_that_never_finishes_its_handshake_is_closed(self):
+        """Slowloris: a TCP connection that sends half a handshake is closed
+        within the handshake timeout; others connect meanwhile."""
+        node = await self.start_node("--handshake-timeout=500ms")
+        started = time.monotonic()
+        half = await self.raw(node, handshake=False)
+        half.writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        await half.writer.drain()
+        a = await self.connect(node, 1)
+        self.assertTrue(await half.closed_by_server(timeout=5))
+        figure("half handshake closed after (s)",
+               f"{time.monotonic() - started:.2f}")
+        self.assertLess(time.monotonic() - started, 3)
+        await a.ws.send("fine")
+
+
+class CapacityTests(ReliabilityTestCase):
+    async def test_connections_beyond_max_clients_are_refused_with_503(self):
+        """--max-clients=3: a fourth handshake gets HTTP 503 with a reason;
+        the three inside chat on; once one leaves, a newcomer gets in."""
+        node = await self.start_node("--max-clients=3")
+        a, b, c = await self.connect_many(node, 3)
+        extra = await self.raw(node, handshake=False)
+        await extra.handshake(handshake_request("127.0.0.1", node.port))
+        self.assertEqual(extra.status, 503)
+        body = await asyncio.wait_for(extra.reader.read(1000), 3)
+        self.assertIn(b"full", body)
+        await a.ws.send("still fine")
+        await b.expect("0 still fine")
+        await c.ws.close()
+        await b.expect("Client 3 disconnected")
+        d = await self.raw(node)
+        self.assertEqual(await d.recv_text(), "You are Client 4")
+        self.assertEqual((await self.stats(node))["refused"], 1)
+
+
+class ChurnTests(ReliabilityTestCase):
+    async def test_churn_leaves_no_trace(self):
+        """Many connect/disconnect cycles, clean closes and TCP resets, some
+        in the middle of a page or a private chat: numbers never repeat, a
+        vanished partner ends the private chat, and afterwards the node is
+        back to its actor count and its memory stays flat."""
+        raise_file_limit()
+        node = await self.start_node("--announce-limit=10")
+        host = await self.raw(node)  # stays: partner for private chats
+        self.assertEqual(await host.recv_text(), "You are Client 1")
+        base = await self.stats(node)
+        numbers = []
+        ended = 0
+        rss_warm = None
+
+        async def one(k):
+            nonlocal ended
+            c = await RawClient.open(node.port)
+            hello = await c.recv_text()
+            numbers.append(int(hello.rsplit(" ", 1)[1]))
+            kind = k % 10
+            if kind == 0:
+                await c.send_text("page")
+            elif kind == 1:
+                # The host may be in another churner's private chat.
+                await c.send_text("invite 1")
+                while True:
+                    line = await c.recv_text()
+                    if line == "Private chatting with Client 1":
+                        break
+                    if line == "Error: Client 1 is already in a private chat":
+                        kind = None
+                        break
+            elif kind == 2:
+                await c.send_text("hello")
+            if k % 2:
+                c.reset()
+            else:
+                await c.close()
+            return kind == 1
+
+        host_log = []
+
+        async def host_reader():
+            while True:
+                try:
+                    host_log.append(await host.recv_text(timeout=30))
+                except (asyncio.TimeoutError, asyncio.IncompleteReadError):
+                    return
+        reading = asyncio.create_task(host_reader())
+        started = time.monotonic()
+        invites = 0
+        batch = 20
+        for first in range(0, CHURN_CYCLES, batch):
+            results = await asyncio.gather(
+                *(one(k) for k in range(first, min(first + batch, CHURN_CYCLES))))
+            invites += sum(results)
+            # The host can only be in one private chat: wait for each to end.
+            await self.until(
+                lambda: self._async_true(host_log.count("Private chat ended.")
+                                         >= invites),
+                10, "the host's private chats to end")
+            if rss_warm is None and first >= CHURN_CYCLES // 10:
+                rss_warm = self.rss_kib(node)
+        elapsed = time.monotonic() - started
+        await asyncio.sleep(1.5)  # let the last summary and closes settle
+        after = await self.stats(node)
+        rss_end = self.rss_kib(node)
+        reading.cancel()
+        self.assertEqual(len(numbers), CHURN_CYCLES)
+        self.assertEqual(len(set(numbers)), CHURN_CYCLES)
+        self.assertGreater(min(numbers), 1)
+        ended = host_log.count("Private chat ended.")
+        self.assertEqual(ended, invites)
+        self.assertEqual(after["connections"], base["connections"])
+        self.assertEqual(after["actors"], base["actors"])
+        figure(f"churn: {CHURN_CYCLES} cycles took (s)", f"{elapsed:.1f}")
+        figure("churn: private chats ended by a vanished partner", ended)
+        figure("churn: actors before/after", f"{base['actors']}/{after['actors']}")
+        figure("churn: RSS after 10%/end (KiB)", f"{rss_warm}/{rss_end}")
+        if not SANITIZED:
+            self.assertLess(rss_end - rss_warm, 16 * 1024)
+
+    @staticmethod
+    async def _async_true(value):
+        return value
+
+
+class ShutdownUnderLoadTests(ReliabilityTestCase):
+    async def test_sigterm_with_many_clients_tells_each_and_exits_in_time(self):
+        """SIGTERM with 1,000 clients connected: every one receives `Server
+        shutting down` and close 1001; the node exits 0 within 5 s."""
+        raise_file_limit()
+        node = await self.start_node("--announce-limit=10")
+        clients = []
+        for k in range(SHUTDOWN_CLIENTS):
+            c = await RawClient.open(node.port)
+            await c.recv_text()
+            clients.append(c)
+
+        async def goodbye(c):
+            lines = []
+            while True:
+                fin, opcode, payload = await c.recv_frame(timeout=10)
+                if opcode == TEXT:
+                    lines.append(payload.decode())
+                elif opcode == CLOSE:
+                    await c.send(CLOSE, payload[:2])  # as clients do
+                    return lines[-1:], int.from_bytes(payload[:2], "big")
+        started = time.monotonic()
+        node.signal(signal.SIGTERM)
+        exit_status = asyncio.create_task(node.wait_exit(5))
+        exited_at = []
+        exit_status.add_done_callback(
+            lambda _: exited_at.append(time.monotonic()))
+        results = await asyncio.gather(*(goodbye(c) for c in clients))
+        status = await exit_status
+        figure(f"shutdown with {SHUTDOWN_CLIENTS} clients: exit after (s)",
+               f"{exited_at[0] - started:.2f}")
+        self.assertEqual(status, 0)
+        self.assertTrue(all(r == (["Server shutting down"], 1001)
+                            for r in results))
+        for c in clients:
+            c.writer.close()
+
+
+class HostileInputTests(ReliabilityTestCase):
+    """A catalogue of malformed and hostile input. Each case gets a clear
+    answer or a standard close code, and a bystander keeps chatting."""
+
+    async def asyncSetUp(self):
+        self.node = await self.start_node("--max-message-bytes=1000")
+        self.a, self.b = await self.connect_many(self.node, 2)
+        self.next_number = 3
+
+    async def bystanders_still_chat(self):
+        await self.a.say("still here")
+        await self.b.expect_where(lambda f: f.endswith(" still here"),
+                                  "'<S> still here'", skip=self.noise())
+
+    def noise(self):
+        return {f"Client {k} {what}" for k in range(3, 40)
+                for what in ("connected", "disconnected")}
+
+    async def hostile(self):
+        c = await self.raw(self.node)
+        self.assertEqual(await c.recv_text(), f"You are Client {self.next_number}")
+        self.next_number += 1
+        return c
+
+    async def test_a_fragmented_message_is_reassembled(self):
+        c = await self.hostile()
+        await c.send(TEXT, "frag", fin=False)
+        await c.send(CONT, "men", fin=False)
+        await c.send(PING, "in between")
+        await c.send(CONT, "ted", fin=True)
+        self.assertEqual((await c.recv_frame())[1:], (PONG, b"in between"))
+        await self.b.expect("0 fragmented", skip=self.noise())
+
+    async def test_fragments_adding_up_past_the_limit_close_with_1009(self):
+        c = await self.hostile()
+        for _ in range(5):
+            await c.send(TEXT if _ == 0 else CONT, "x" * 300, fin=False)
+        self.assertEqual((await c.recv_close())[0], 1009)
+        await self.bystanders_still_chat()
+
+    async def test_a_continuation_without_a_start_closes_with_1002(self):
+        c = await self.hostile()
+        await c.send(CONT, "orphan")
+        self.assertEqual((await c.recv_close())[0], 1002)
+        await self.bystanders_still_chat()
+
+    async def test_an_unmasked_client_frame_closes_with_1002(self):
+        c = await self.hostile()
+        await c.send(TEXT, "naked", mask=False)
+        self.assertEqual((await c.recv_close())[0], 1002)
+        await self.bystanders_still_chat()
+
+    async def test_a_reserved_opcode_closes_with_1002(self):
+        c = await self.hostile()
+        await c.send(0x3, "what")
+        self.assertEqual((await c.recv_close())[0], 1002)
+        await self.bystanders_still_chat()
+
+    async def test_a_line_at_the_limit_is_relayed_whole(self):
+        c = await self.hostile()
+        await c.send_text("y" * 1000)
+        await self.b.expect("0 " + "y" * 1000, skip=self.noise())
+
+    async def test_a_ping_flood_is_answered_and_slows_nobody(self):
+        c = await self.hostile()
+        for k in range(2000):
+            c.writer.write(__import__("rawws").encode_frame(PING, str(k)))
+        await c.writer.drain()
+        for k in range(2000):
+            fin, opcode, payload = await c.recv_frame()
+            self.assertEqual((opcode, payload), (PONG, str(k).encode()))
+        await self.bystanders_still_chat()
+
+    async def test_escape_sequences_reach_nobody(self):
+        c = await self.hostile()
+        await c.send_text("\x1b]0;owned\x07\x1b[2J\x9b31m\x1bPq\x1b\\")
+        frame = await self.b.recv()
+        while frame in self.noise():
+            frame = await self.b.recv()
+        self.assertFalse(any(ch in frame for ch in "\x1b\x07\x9b"), frame)
+
+    async def test_invite_with_odd_arguments_is_answered(self):
+        c = await self.hostile()
+        for arg in ("99999999999999999999999999", "-1", " 7 ", "\u0662",
+                    "２", "Client", "Client -2", "0x2", "2; drop table"):
+            await c.send_text(f"invite {arg}")
+            answer = await c.recv_text()
+            self.assertEqual(answer, f"Error: no such client: {arg.strip()}")
+        await self.bystanders_still_chat()
+
+    async def test_plain_http_without_upgrade_gets_an_http_error(self):
+        c = await self.raw(self.node, handshake=False)
+        await c.handshake(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertGreaterEqual(c.status, 400)
+        await self.bystanders_still_chat()
+
+    async def test_broken_handshakes_get_400(self):
+        for request in (
+            handshake_request("127.0.0.1", self.node.port, key=""),
+            handshake_request("127.0.0.1", self.node.port, version="99"),
+            b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+        ):
+            c = await self.raw(self.node, handshake=False)
+            await c.handshake(request)
+            self.assertEqual(c.status, 400, request)
+        await self.bystanders_still_chat()
+
+    async def test_garbage_instead_of_http_is_closed(self):
+        c = await self.raw(self.node, handshake=False)
+        c.writer.write(bytes(range(256)) * 4 + b"\r\n\r\n")
+        await c.writer.drain()
+        self.assertTrue(await c.closed_by_server(timeout=8))
+        await self.bystanders_still_chat()
+
+
+if __name__ == "__main__":
+    if "--node" in sys.argv:
+        i = sys.argv.index("--node")
+        os.environ["CHAT_NODE"] = sys.argv[i + 1]
+        del sys.argv[i:i + 2]
+    unittest.main()
