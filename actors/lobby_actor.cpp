@@ -123,6 +123,19 @@ void end_pair(lobby_ptr self, client_id id, client_id gone) {
            [back_to_room](caf::error&) { back_to_room(); });
 }
 
+// Hands a line to the sender's private chat; if that ended meanwhile, the
+// line reaches nobody and the sender is told.
+void relay_to_pair(lobby_ptr self, const private_pair_actor& pair, client_id id,
+                   const shared_text& line) {
+  self->request(pair, caf::infinite, say_atom_v, id, line)
+    .then([](caf::ok_atom) {},
+          [self, id](caf::error&) {
+            tell(self, id,
+                 "Error: the private chat ended before your line "
+                 "was delivered");
+          });
+}
+
 client_id on_hello(lobby_ptr self, session_actor& session,
                    client_link_ptr& link) {
   auto& st = self->state;
@@ -255,6 +268,12 @@ lobby_actor::behavior_type lobby(lobby_ptr self, lobby_config config) {
     },
     [self](say_atom, client_id id, const shared_text& line) {
       stop_pages_except(self, id);
+      // Sent before its session heard of the pair: the line belongs there.
+      if (auto i = self->state.members.find(id);
+          i != self->state.members.end() && i->second.pair) {
+        relay_to_pair(self, i->second.pair, id, line);
+        return;
+      }
       auto sent = tell_room(self, line, id);
       self->state.config.stats->deliveries.fetch_add(sent,
                                                      std::memory_order_relaxed);

@@ -15,8 +15,8 @@
 //   CHAT_PRIVACY_SEED=<seed> build/tests/chat-tests "[privacy]"
 // More seeds or steps: CHAT_PRIVACY_SEEDS=<n>, CHAT_PRIVACY_STEPS=<n>;
 // CHAT_PRIVACY_STATS=1 prints how much the runs covered.
-// CHAT_PRIVACY_PIPELINED=1 mixes in the steps of the known bug at the end of
-// this file; they fail until it is fixed.
+// Some steps send `invite N` and a chat line before the node runs (see the
+// last test case); CHAT_PRIVACY_PIPELINED=0 leaves them out.
 
 #include <algorithm>
 #include <cstdio>
@@ -696,7 +696,7 @@ TEST_CASE("every line reaches exactly its audience, over random sessions",
   auto steps = from_env("CHAT_PRIVACY_STEPS", 200);
   auto first = one != 0 ? one : 1;
   auto last = one != 0 ? one : seeds;
-  auto pipelined = from_env("CHAT_PRIVACY_PIPELINED", 0) != 0;
+  auto pipelined = from_env("CHAT_PRIVACY_PIPELINED", 1) != 0;
   size_t frames = 0;
   reference_model::counts seen;
   for (auto seed = first; seed <= last; ++seed) {
@@ -733,17 +733,11 @@ TEST_CASE("every line reaches exactly its audience, over random sessions",
                    << seen.refused_invites);
 }
 
-// Known bug, kept failing on purpose until the lobby is fixed: the inviter's
-// session sends `invite 2` and the next line to the lobby before it learns
-// of the pair, and the lobby relays that line to the main room although it
-// has already put Client 1 in the private chat. The lobby should hand such
-// a line to the pair (or refuse it), never to the main room. The random
-// test finds it too with CHAT_PRIVACY_PIPELINED=1: each of seeds 1..200
-// fails (seed 1 at step 138, where Client 6 in the main room gets
-// "0 invitees 53", typed by Client 18 right after "invite 17"; the partner
-// never gets it).
+// The inviter's session sends `invite 2` and the next line to the lobby
+// before it learns of the pair; the lobby has put Client 1 in the private
+// chat by then, so the line belongs to the pair, never to the main room.
 TEST_CASE("a line typed right after invite stays out of the main room",
-          "[privacy][!shouldfail]") {
+          "[privacy]") {
   node_fixture node;
   auto cs = node.connect_all(3);
   // Client 1 types both lines before the node has answered the first.
@@ -751,4 +745,6 @@ TEST_CASE("a line typed right after invite stays out of the main room",
   node.enqueue(cs[0], "for your eyes only");
   node.sched.run();
   CHECK(cs[2].received().empty());
+  CHECK(cs[1].received()
+        == lines{"Private chatting with Client 1", "0 for your eyes only"});
 }
