@@ -500,10 +500,14 @@ class HostileInputTests(ReliabilityTestCase):
             self.assertEqual(answer, f"Error: no such client: {arg.strip()}")
         await self.bystanders_still_chat()
 
-    async def test_plain_http_without_upgrade_gets_an_http_error(self):
-        c = await self.raw(self.node, handshake=False)
-        await c.handshake(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        self.assertGreaterEqual(c.status, 400)
+    async def test_plain_http_to_an_unknown_path_or_method_gets_4xx(self):
+        for request, status in (
+                (b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+                (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                 b"\r\n", 405)):
+            c = await self.raw(self.node, handshake=False)
+            await c.handshake(request)
+            self.assertEqual(c.status, status, request)
         await self.bystanders_still_chat()
 
     async def test_broken_handshakes_get_400(self):
