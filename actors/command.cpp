@@ -26,7 +26,7 @@ client_id parse_client_number(std::string_view arg) {
   if (starts_with(arg, name) && arg.size() > name.size()
       && is_space(arg[name.size()]))
     arg = trim(arg.substr(name.size()));
-  if (arg.empty() || arg.size() > 20)
+  if (arg.empty())
     return 0;
   client_id result = 0;
   constexpr auto max = std::numeric_limits<client_id>::max();

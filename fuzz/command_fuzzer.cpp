@@ -39,10 +39,7 @@ bool starts_with(std::string_view str, std::string_view prefix) {
 
 // The number a trimmed invite argument names, by the README's rule: "a plain
 // decimal (`2`, `02`) or `Client 2`"; 0 for anything else or past 2^64-1.
-// `lenient` is set when the parser may also answer 0: it refuses arguments
-// longer than 20 characters, even zero-padded ones that name a small number.
-uint64_t named_number(std::string_view arg, bool& lenient) {
-  lenient = false;
+uint64_t named_number(std::string_view arg) {
   if (starts_with(arg, "Client") && arg.size() > 6 && is_space(arg[6])) {
     arg.remove_prefix(6);
     while (!arg.empty() && is_space(arg.front()))
@@ -53,7 +50,6 @@ uint64_t named_number(std::string_view arg, bool& lenient) {
   for (char c : arg)
     if (c < '0' || c > '9')
       return 0;
-  lenient = arg.size() > 20;
   auto digits = arg.substr(std::min(arg.find_first_not_of('0'), arg.size()));
   constexpr std::string_view max = "18446744073709551615";
   if (digits.size() > max.size()
@@ -67,9 +63,7 @@ uint64_t named_number(std::string_view arg, bool& lenient) {
 
 void check_number(std::string_view arg) {
   auto n = parse_client_number(arg);
-  bool lenient = false;
-  auto want = named_number(chat::trim(arg), lenient);
-  require(n == want || (lenient && n == 0),
+  require(n == named_number(chat::trim(arg)),
           "parse_client_number disagrees with the README's rule");
   if (n == 0)
     return;

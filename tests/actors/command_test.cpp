@@ -39,6 +39,7 @@ TEST_CASE("only a plain decimal or `Client N` names a client", "[command]") {
   CHECK(parse_client_number("Client 2") == 2);
   CHECK(parse_client_number("Client   2") == 2);
   CHECK(parse_client_number("007") == 7);
+  CHECK(parse_client_number("000000000000000000000007") == 7);
   CHECK(parse_client_number("18446744073709551615") == 18446744073709551615u);
   for (auto arg : {"", "Client", "Client2", "client 2", "-2", "+2", "2.0",
                    "2 3", "0x2", "bob", "\xd9\xa2" /* Arabic-Indic two */,
