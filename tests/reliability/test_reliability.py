@@ -51,6 +51,11 @@ def raise_file_limit():
 class ReliabilityTestCase(ChatNodeTestCase):
     """Adds what the node reports on SIGUSR1 and its memory."""
 
+    def _setupAsyncioRunner(self):
+        # unittest runs the loop in debug mode, which slows every callback
+        # and logs the slow ones; these tests measure, so run it plainly.
+        self._asyncioRunner = asyncio.Runner(debug=False)
+
     async def stats(self, node):
         seen = len(node.stdout_after)
         node.signal(signal.SIGUSR1)
