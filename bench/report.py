@@ -109,6 +109,14 @@ def main():
                "`--announce-limit=100`; every peer sums up arrivals above "
                "the same limit. chat-node's other limits kept their "
                "defaults (`--max-backlog-bytes` 1 MiB).")
+    load_now = open("/proc/loadavg").read().split()[:3]
+    load_start = os.environ.get("BENCH_LOAD_START", "?").split()[:3]
+    out.append(f"- Load average (1, 5, 15 min) at the start: "
+               f"{' '.join(load_start)}, at the end: {' '.join(load_now)}. "
+               "Above ~2 means other processes (here: other engineers' "
+               "builds on the same 2 cores) competed with the server and "
+               "chat-bench for their cores, and every figure below is lower "
+               "than on an idle machine.")
     out.append("- Ratios in brackets: the server's figure divided by "
                "chat-node's.\n")
     out.append("| metric | " + " | ".join(servers) + " |")
@@ -126,6 +134,14 @@ def main():
             cells.append(cell)
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     out.append("")
+    out.append("Throughput is a closed loop: every client has one line in "
+               "flight and sends the next as soon as all others got the "
+               "previous one, so up to N × (N-1) deliveries are queued at "
+               "once. Its latencies measure that queue, and a p99 close to "
+               "the measured window (only deliveries inside it count) means "
+               "the server never caught up with it. Broadcast keeps 16 "
+               "lines in flight and measures the time until the last of "
+               "N-1 recipients has a line.\n")
 
     # The goals of issue 6.
     peers = [s for s in servers if s not in (base, "limit-relay")]
@@ -227,7 +243,7 @@ def main():
         "set title 'Broadcast round trip p95 against N "
         "(16 broadcasts in flight; server on one core)'\n"
         "set xlabel 'clients N'\nset ylabel 'p95 (ms)'\n"
-        "set logscale y\nset grid\nset key left top\n"
+        "set logscale y\nset grid\nset key right bottom box opaque\n"
         "set arrow from graph 0, first 500 to graph 1, first 500 nohead "
         "dt 2 lc rgb 'red'\n"
         "plot " + ", ".join(plots) + "\n")

@@ -38,6 +38,8 @@ async def handler(ws, path=None):
             seconds = int(time.monotonic() - clients[ws])
             websockets.broadcast([c for c in clients if c is not ws],
                                  f"{seconds} {line}")
+    except websockets.ConnectionClosed:
+        pass  # a client that leaves without a close frame is no error here
     finally:
         del clients[ws]
         announce("left", f"Client {n} disconnected", None, ARGS.announce_limit)
