@@ -692,6 +692,16 @@ int bench::run() {
   auto limit = raise_file_limit();
   std::cerr << "chat-bench: " << opt_.scenario << " against " << opt_.server
             << " at " << server_ << ", file limit " << limit << '\n';
+  // Keep a few descriptors for /proc and the process itself: past the
+  // limit, connects fail here, not on the server.
+  auto most = static_cast<int>(std::min<uint64_t>(limit, 1u << 30)) - 16;
+  if (limit > 0 && opt_.clients > most) {
+    std::cerr << "chat-bench: only " << most
+              << " connections fit under this process's file limit\n";
+    opt_.clients = most;
+  }
+  for (auto& n : opt_.steps)
+    n = std::min(n, limit > 0 ? most : n);
   if (opt_.scenario == "hold")
     return hold();
   if (opt_.scenario == "broadcast")
