@@ -1,0 +1,727 @@
+// chat-bench: a load generator for chat-node and its peers. One thread, one
+// io_context, a minimal RFC 6455 client per connection (masked text frames
+// out, unmasked frames in), connections spread over several loopback source
+// addresses so that more than one address's ephemeral ports can be used.
+// Progress goes to stderr, one JSON line per result to stdout.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using asio::ip::tcp;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           clock_type::now().time_since_epoch())
+    .count();
+}
+
+// Command-line options; every phase is bounded by a timeout.
+struct options {
+  std::string scenario = "broadcast";
+  std::string server = "server";
+  std::string host = "127.0.0.1";
+  uint16_t port = 8765;
+  int clients = 1000;
+  int sources = 4;
+  int concurrency = 128;
+  int rounds = 64;
+  int in_flight = 16;
+  std::vector<int> steps;
+  double max_p95_ms = 500;
+  double duration_s = 5;
+  double settle_s = 1;
+  double timeout_s = 60;
+  int server_pid = 0;
+};
+
+void usage() {
+  std::cerr
+    << "usage: chat-bench --scenario=hold|broadcast|throughput [options]\n"
+       "  --host=ADDR --port=N     server (default 127.0.0.1:8765)\n"
+       "  --server=NAME            label in the JSON (default server)\n"
+       "  --server-pid=PID         read the server's RSS and CPU from /proc\n"
+       "  --clients=N              connections (default 1000)\n"
+       "  --sources=K              source addresses 127.0.0.2.. (default 4)\n"
+       "  --concurrency=N          handshakes in progress at once (128)\n"
+       "  --rounds=K               broadcasts per step (default 64)\n"
+       "  --in-flight=M            broadcasts in flight at once (16)\n"
+       "  --steps=N1,N2,...        broadcast: raise N until p95 > max\n"
+       "  --max-p95-ms=MS          stepping stops above this (500)\n"
+       "  --duration=S             throughput: measured seconds (5)\n"
+       "  --settle=S               wait after connecting (1)\n"
+       "  --timeout=S              bound of every phase (60)\n";
+}
+
+bool parse(int argc, char** argv, options& o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto eq = arg.find('=');
+    if (arg.rfind("--", 0) != 0 || eq == std::string::npos)
+      return false;
+    auto key = arg.substr(2, eq - 2);
+    auto val = arg.substr(eq + 1);
+    if (key == "scenario")
+      o.scenario = val;
+    else if (key == "server")
+      o.server = val;
+    else if (key == "host")
+      o.host = val;
+    else if (key == "port")
+      o.port = static_cast<uint16_t>(std::stoi(val));
+    else if (key == "clients")
+      o.clients = std::stoi(val);
+    else if (key == "sources")
+      o.sources = std::max(1, std::min(250, std::stoi(val)));
+    else if (key == "concurrency")
+      o.concurrency = std::max(1, std::stoi(val));
+    else if (key == "rounds")
+      o.rounds = std::max(1, std::stoi(val));
+    else if (key == "in-flight")
+      o.in_flight = std::max(1, std::stoi(val));
+    else if (key == "steps") {
+      std::stringstream ss{val};
+      std::string item;
+      while (std::getline(ss, item, ','))
+        o.steps.push_back(std::stoi(item));
+    } else if (key == "max-p95-ms")
+      o.max_p95_ms = std::stod(val);
+    else if (key == "duration")
+      o.duration_s = std::stod(val);
+    else if (key == "settle")
+      o.settle_s = std::stod(val);
+    else if (key == "timeout")
+      o.timeout_s = std::stod(val);
+    else if (key == "server-pid")
+      o.server_pid = std::stoi(val);
+    else
+      return false;
+  }
+  return o.scenario == "hold" || o.scenario == "broadcast"
+         || o.scenario == "throughput";
+}
+
+// Each connection is a socket: allow as many as the hard limit does.
+uint64_t raise_file_limit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+    return 0;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  return limit.rlim_cur;
+}
+
+double own_cpu_s() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return tv(ru.ru_utime) + tv(ru.ru_stime);
+}
+
+// VmRSS of a process in bytes, 0 when unknown.
+int64_t rss_bytes(int pid) {
+  if (pid <= 0)
+    return 0;
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::atoll(line.c_str() + 6) * 1024;
+  return 0;
+}
+
+// User plus system CPU seconds of a process, 0 when unknown.
+double proc_cpu_s(int pid) {
+  if (pid <= 0)
+    return 0;
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string all;
+  std::getline(in, all);
+  auto paren = all.rfind(')');
+  if (paren == std::string::npos)
+    return 0;
+  std::stringstream ss{all.substr(paren + 2)};
+  std::string field;
+  double ticks = 0;
+  // Fields 3.. after the name; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && ss >> field; ++i)
+    if (i >= 14)
+      ticks += std::atof(field.c_str());
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty())
+    return 0;
+  auto k = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+// A line of stamped traffic: who sent it, when, how many must still get it.
+struct message {
+  int64_t sent_ns = 0;
+  int64_t last_ns = 0;
+  int sender = 0;
+  int remaining = 0;
+};
+
+class bench;
+
+// One WebSocket client connection: handshake, then frames both ways.
+class conn {
+public:
+  enum class state { idle, connecting, open, dead };
+
+  conn(bench& b, asio::io_context& io, int index)
+    : bench_(b), socket_(io), index_(index), mask_seed_(index * 2654435761u) {
+  }
+
+  void start(const tcp::endpoint& server, const asio::ip::address& source);
+  void send_text(const std::string& text);
+  state st = state::idle;
+
+private:
+  void fail();
+  void read_handshake();
+  void read_frames();
+  void parse_frames();
+  void flush();
+  void send_frame(uint8_t opcode, const char* data, size_t len);
+
+  bench& bench_;
+  tcp::socket socket_;
+  int index_;
+  uint32_t mask_seed_;
+  std::vector<char> in_ = std::vector<char>(2048);
+  size_t in_used_ = 0;
+  std::string out_;
+  std::string writing_;
+  bool write_busy_ = false;
+};
+
+// Runs one scenario over a pool of connections.
+class bench {
+public:
+  explicit bench(options o) : opt_(std::move(o)) {
+    server_ = tcp::endpoint{asio::ip::make_address(opt_.host), opt_.port};
+  }
+
+  int run();
+
+  // Callbacks from conn.
+  void on_open(int) {
+    --pending_;
+    ++open_;
+  }
+  void on_fail(int, bool was_open) {
+    if (was_open) {
+      --open_;
+      ++dropped_;
+    } else {
+      --pending_;
+      ++failed_;
+    }
+  }
+  void on_text(int receiver, const char* data, size_t len);
+
+private:
+  int connect_to(int n);
+  void pump();
+  template <class Pred>
+  bool run_until(Pred done, double timeout_s, const char* what);
+  void send_stamped(int sender, bool broadcast);
+  void settle();
+  std::string head(const char* scenario, int clients);
+  std::string tail(double cpu0, double wall0, double scpu0);
+  int hold();
+  int broadcast();
+  bool broadcast_step(int n, double& p95);
+  int throughput();
+
+  options opt_;
+  asio::io_context io_{1};
+  tcp::endpoint server_;
+  std::vector<std::unique_ptr<conn>> conns_;
+  int next_ = 0;
+  int pending_ = 0;
+  int open_ = 0;
+  int failed_ = 0;
+  int dropped_ = 0;
+  int target_ = 0;
+  // Stamped lines and what the receivers measured.
+  std::vector<message> msgs_;
+  std::vector<double> latencies_ms_;
+  int64_t deliveries_ = 0;
+  int64_t stray_ = 0;
+  bool broadcasting_ = false;
+  bool closed_loop_ = false;
+  int64_t stop_sending_ns_ = 0;
+  int started_ = 0;
+  int completed_ = 0;
+  int next_sender_ = 0;
+};
+
+void conn::start(const tcp::endpoint& server, const asio::ip::address& source) {
+  st = state::connecting;
+  std::error_code ec;
+  socket_.open(tcp::v4(), ec);
+  if (!ec) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    // Pick the port at connect time, by the whole 4-tuple.
+    int one = 1;
+    setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+               &one, sizeof(one));
+#endif
+    socket_.bind(tcp::endpoint{source, 0}, ec);
+  }
+  if (ec) {
+    asio::post(socket_.get_executor(), [this] { fail(); });
+    return;
+  }
+  socket_.async_connect(server, [this, server](std::error_code ec) {
+    if (ec)
+      return fail();
+    socket_.set_option(tcp::no_delay(true), ec);
+    std::string req = "GET / HTTP/1.1\r\nHost: " + server.address().to_string()
+                      + ':' + std::to_string(server.port())
+                      + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n";
+    out_ = std::move(req);
+    flush();
+    read_handshake();
+  });
+}
+
+void conn::fail() {
+  if (st == state::dead)
+    return;
+  bool was_open = st == state::open;
+  st = state::dead;
+  std::error_code ec;
+  socket_.close(ec);
+  bench_.on_fail(index_, was_open);
+}
+
+void conn::read_handshake() {
+  if (in_used_ == in_.size())
+    return fail();
+  socket_.async_read_some(
+    asio::buffer(in_.data() + in_used_, in_.size() - in_used_),
+    [this](std::error_code ec, size_t n) {
+      if (ec)
+        return fail();
+      in_used_ += n;
+      std::string_view view{in_.data(), in_used_};
+      auto end = view.find("\r\n\r\n");
+      if (end == std::string_view::npos)
+        return read_handshake();
+      if (view.substr(0, 12) != "HTTP/1.1 101")
+        return fail();
+      // What follows the header is already frames.
+      std::memmove(in_.data(), in_.data() + end + 4, in_used_ - end - 4);
+      in_used_ -= end + 4;
+      st = state::open;
+      bench_.on_open(index_);
+      parse_frames();
+      if (st == state::open)
+        read_frames();
+    });
+}
+
+void conn::read_frames() {
+  if (in_used_ == in_.size())
+    in_.resize(in_.size() * 2);
+  socket_.async_read_some(asio::buffer(in_.data() + in_used_,
+                                       in_.size() - in_used_),
+                          [this](std::error_code ec, size_t n) {
+                            if (ec)
+                              return fail();
+                            in_used_ += n;
+                            parse_frames();
+                            if (st == state::open)
+                              read_frames();
+                          });
+}
+
+void conn::parse_frames() {
+  size_t pos = 0;
+  auto* p = reinterpret_cast<const uint8_t*>(in_.data());
+  while (in_used_ - pos >= 2) {
+    uint8_t opcode = p[pos] & 0x0f;
+    bool masked = p[pos + 1] & 0x80;
+    uint64_t len = p[pos + 1] & 0x7f;
+    size_t hdr = 2;
+    if (len == 126) {
+      if (in_used_ - pos < 4)
+        break;
+      len = (uint64_t{p[pos + 2]} << 8) | p[pos + 3];
+      hdr = 4;
+    } else if (len == 127) {
+      if (in_used_ - pos < 10)
+        break;
+      len = 0;
+      for (int i = 0; i < 8; ++i)
+        len = (len << 8) | p[pos + 2 + i];
+      hdr = 10;
+    }
+    if (masked || len > (1u << 24))
+      return fail(); // servers never mask
+    if (in_used_ - pos < hdr + len) {
+      if (hdr + len > in_.size())
+        in_.resize(hdr + len);
+      break;
+    }
+    const char* payload = in_.data() + pos + hdr;
+    if (opcode == 0x1 || opcode == 0x0)
+      bench_.on_text(index_, payload, len);
+    else if (opcode == 0x9)
+      send_frame(0xA, payload, len);
+    else if (opcode == 0x8)
+      return fail();
+    pos += hdr + len;
+    if (st != state::open)
+      return;
+  }
+  if (pos > 0) {
+    std::memmove(in_.data(), in_.data() + pos, in_used_ - pos);
+    in_used_ -= pos;
+  }
+}
+
+void conn::send_text(const std::string& text) {
+  send_frame(0x1, text.data(), text.size());
+}
+
+void conn::send_frame(uint8_t opcode, const char* data, size_t len) {
+  if (st != state::open)
+    return;
+  out_.push_back(static_cast<char>(0x80 | opcode));
+  if (len < 126) {
+    out_.push_back(static_cast<char>(0x80 | len));
+  } else {
+    out_.push_back(static_cast<char>(0x80 | 126));
+    out_.push_back(static_cast<char>((len >> 8) & 0xff));
+    out_.push_back(static_cast<char>(len & 0xff));
+  }
+  // xorshift: a fresh mask per frame, as RFC 6455 asks of clients.
+  mask_seed_ ^= mask_seed_ << 13;
+  mask_seed_ ^= mask_seed_ >> 17;
+  mask_seed_ ^= mask_seed_ << 5;
+  char mask[4];
+  std::memcpy(mask, &mask_seed_, 4);
+  out_.append(mask, 4);
+  for (size_t i = 0; i < len; ++i)
+    out_.push_back(static_cast<char>(data[i] ^ mask[i & 3]));
+  flush();
+}
+
+void conn::flush() {
+  if (write_busy_ || out_.empty())
+    return;
+  write_busy_ = true;
+  writing_.swap(out_);
+  out_.clear();
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [this](std::error_code ec, size_t) {
+                      write_busy_ = false;
+                      writing_.clear();
+                      if (ec)
+                        return fail();
+                      flush();
+                    });
+}
+
+// Frames look like `<S> <payload>`; ours are `B<id>` or `T<id>`.
+void bench::on_text(int receiver, const char* data, size_t len) {
+  const char* end = data + len;
+  const char* sp = static_cast<const char*>(std::memchr(data, ' ', len));
+  if (!sp || sp + 2 >= end || (sp[1] != 'B' && sp[1] != 'T')) {
+    ++stray_;
+    return;
+  }
+  size_t id = 0;
+  for (const char* c = sp + 2; c < end && *c >= '0' && *c <= '9'; ++c)
+    id = id * 10 + static_cast<size_t>(*c - '0');
+  if (id >= msgs_.size() || msgs_[id].sender == receiver) {
+    ++stray_;
+    return;
+  }
+  auto& m = msgs_[id];
+  auto t = now_ns();
+  ++deliveries_;
+  if (!broadcasting_)
+    latencies_ms_.push_back(static_cast<double>(t - m.sent_ns) / 1e6);
+  m.last_ns = t;
+  if (--m.remaining > 0)
+    return;
+  ++completed_;
+  if (broadcasting_) {
+    latencies_ms_.push_back(static_cast<double>(t - m.sent_ns) / 1e6);
+    if (started_ < opt_.rounds)
+      send_stamped(next_sender_++ % target_, true);
+  } else if (closed_loop_ && t < stop_sending_ns_) {
+    send_stamped(m.sender, false);
+  }
+}
+
+void bench::send_stamped(int sender, bool broadcast) {
+  // A dead sender cannot send: the next live one does.
+  for (int i = 0; i < target_ && conns_[sender]->st != conn::state::open; ++i)
+    sender = (sender + 1) % target_;
+  message m;
+  m.sender = sender;
+  m.remaining = open_ - 1;
+  m.sent_ns = now_ns();
+  msgs_.push_back(m);
+  ++started_;
+  auto text = std::string(broadcast ? "B" : "T")
+              + std::to_string(msgs_.size() - 1);
+  conns_[sender]->send_text(text);
+}
+
+void bench::pump() {
+  while (next_ < target_ && pending_ < opt_.concurrency) {
+    auto idx = next_++;
+    if (idx >= static_cast<int>(conns_.size()))
+      conns_.push_back(std::make_unique<conn>(*this, io_, idx));
+    // 127.0.0.2, .3, ...: each has its own ephemeral port range.
+    asio::ip::address_v4::bytes_type b{
+      {127, 0, 0, static_cast<unsigned char>(2 + idx % opt_.sources)}};
+    ++pending_;
+    conns_[idx]->start(server_, asio::ip::address_v4{b});
+  }
+}
+
+template <class Pred>
+bool bench::run_until(Pred done, double timeout_s, const char* what) {
+  auto start = clock_type::now();
+  auto deadline = start + std::chrono::duration<double>(timeout_s);
+  auto next_report = start + std::chrono::seconds(1);
+  while (!done()) {
+    auto now = clock_type::now();
+    if (now >= deadline) {
+      std::cerr << "chat-bench: " << what << ": timed out\n";
+      return false;
+    }
+    if (now >= next_report) {
+      next_report += std::chrono::seconds(1);
+      std::cerr << "chat-bench: " << what << ": open " << open_ << ", failed "
+                << failed_ << ", dropped " << dropped_ << ", deliveries "
+                << deliveries_ << ", done " << completed_ << '\n';
+    }
+    pump();
+    io_.run_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// Opens connections until n have been tried; returns how many are open.
+int bench::connect_to(int n) {
+  target_ = n;
+  run_until([&] { return next_ >= target_ && pending_ == 0; }, opt_.timeout_s,
+            "connect");
+  return open_;
+}
+
+// Lets arrival announcements drain before anything is measured.
+void bench::settle() {
+  auto until = clock_type::now() + std::chrono::duration<double>(opt_.settle_s);
+  run_until([&] { return clock_type::now() >= until; }, opt_.settle_s + 1,
+            "settle");
+}
+
+std::string bench::head(const char* scenario, int clients) {
+  std::ostringstream os;
+  os << "{\"scenario\":\"" << scenario << "\",\"server\":\"" << opt_.server
+     << "\",\"clients\":" << clients << ",\"open\":" << open_
+     << ",\"failed\":" << failed_ << ",\"dropped\":" << dropped_;
+  return os.str();
+}
+
+std::string bench::tail(double cpu0, double wall0, double scpu0) {
+  auto wall = static_cast<double>(now_ns()) / 1e9 - wall0;
+  auto cpu = own_cpu_s() - cpu0;
+  std::ostringstream os;
+  os << ",\"wall_s\":" << wall << ",\"bench_cpu_s\":" << cpu
+     << ",\"bench_cpu_pct\":" << (wall > 0 ? 100 * cpu / wall : 0);
+  if (opt_.server_pid > 0) {
+    auto scpu = proc_cpu_s(opt_.server_pid) - scpu0;
+    os << ",\"server_cpu_s\":" << scpu
+       << ",\"server_cpu_pct\":" << (wall > 0 ? 100 * scpu / wall : 0);
+  }
+  os << "}";
+  return os.str();
+}
+
+int bench::hold() {
+  auto rss0 = rss_bytes(opt_.server_pid);
+  auto cpu0 = own_cpu_s();
+  auto scpu0 = proc_cpu_s(opt_.server_pid);
+  auto wall0 = static_cast<double>(now_ns()) / 1e9;
+  auto t0 = clock_type::now();
+  connect_to(opt_.clients);
+  double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  settle();
+  auto rss1 = rss_bytes(opt_.server_pid);
+  std::cout << head("hold", opt_.clients) << ",\"connect_s\":" << secs
+            << ",\"connects_per_s\":" << (secs > 0 ? open_ / secs : 0)
+            << ",\"server_rss_before\":" << rss0
+            << ",\"server_rss_after\":" << rss1 << ",\"bytes_per_client\":"
+            << (open_ > 0 ? (rss1 - rss0) / open_ : 0)
+            << tail(cpu0, wall0, scpu0) << std::endl;
+  return open_ > 0 ? 0 : 1;
+}
+
+// K broadcasts with M in flight over n clients; false if any never finished.
+bool bench::broadcast_step(int n, double& p95) {
+  auto t0 = clock_type::now();
+  connect_to(n);
+  double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  settle();
+  auto cpu0 = own_cpu_s();
+  auto scpu0 = proc_cpu_s(opt_.server_pid);
+  auto wall0 = static_cast<double>(now_ns()) / 1e9;
+  msgs_.clear();
+  latencies_ms_.clear();
+  deliveries_ = started_ = completed_ = 0;
+  broadcasting_ = true;
+  for (int i = 0; i < opt_.in_flight && started_ < opt_.rounds; ++i)
+    send_stamped(next_sender_++ % target_, true);
+  bool ok = run_until([&] { return completed_ >= opt_.rounds; }, opt_.timeout_s,
+                      "broadcast");
+  broadcasting_ = false;
+  auto lat = latencies_ms_;
+  // A broadcast that never finished counts as infinitely late.
+  for (int i = completed_; i < opt_.rounds; ++i)
+    lat.push_back(1e9);
+  p95 = percentile(lat, 0.95);
+  auto wall = static_cast<double>(now_ns()) / 1e9 - wall0;
+  std::cout << head("broadcast", n) << ",\"connect_s\":" << secs
+            << ",\"in_flight\":" << opt_.in_flight
+            << ",\"rounds\":" << opt_.rounds << ",\"completed\":" << completed_
+            << ",\"deliveries\":" << deliveries_ << ",\"deliveries_per_s\":"
+            << (wall > 0 ? static_cast<double>(deliveries_) / wall : 0)
+            << ",\"p50_ms\":" << percentile(lat, 0.50) << ",\"p95_ms\":" << p95
+            << ",\"p99_ms\":" << percentile(lat, 0.99) << ",\"max_ms\":"
+            << (lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end()))
+            << tail(cpu0, wall0, scpu0) << std::endl;
+  return ok && open_ == n;
+}
+
+int bench::broadcast() {
+  if (opt_.steps.empty()) {
+    double p95 = 0;
+    return broadcast_step(opt_.clients, p95) ? 0 : 1;
+  }
+  int best = 0;
+  for (auto n : opt_.steps) {
+    double p95 = 0;
+    bool ok = broadcast_step(n, p95);
+    if (!ok || p95 > opt_.max_p95_ms)
+      break;
+    best = n;
+  }
+  std::cout << "{\"scenario\":\"broadcast-max\",\"server\":\"" << opt_.server
+            << "\",\"max_p95_ms\":" << opt_.max_p95_ms
+            << ",\"in_flight\":" << opt_.in_flight << ",\"largest_n\":" << best
+            << "}" << std::endl;
+  return 0;
+}
+
+int bench::throughput() {
+  connect_to(opt_.clients);
+  settle();
+  auto cpu0 = own_cpu_s();
+  auto scpu0 = proc_cpu_s(opt_.server_pid);
+  auto wall0 = static_cast<double>(now_ns()) / 1e9;
+  msgs_.clear();
+  msgs_.reserve(1u << 20);
+  latencies_ms_.clear();
+  latencies_ms_.reserve(1u << 24);
+  deliveries_ = started_ = completed_ = 0;
+  closed_loop_ = true;
+  auto start = now_ns();
+  stop_sending_ns_ = start + static_cast<int64_t>(opt_.duration_s * 1e9);
+  // Closed loop: each client has one line in flight; the next leaves when
+  // every other client got the previous one.
+  for (int i = 0; i < target_; ++i)
+    if (conns_[i]->st == conn::state::open)
+      send_stamped(i, false);
+  run_until([&] { return now_ns() >= stop_sending_ns_; }, opt_.duration_s + 1,
+            "throughput");
+  auto measured = deliveries_;
+  auto secs = static_cast<double>(now_ns() - start) / 1e9;
+  auto lat = latencies_ms_;
+  // Let what is in flight arrive (bounded), so that the server is idle again.
+  closed_loop_ = false;
+  run_until([&] { return completed_ >= started_; }, 10, "drain");
+  std::cout << head("throughput", opt_.clients) << ",\"duration_s\":" << secs
+            << ",\"lines_sent\":" << started_ << ",\"deliveries\":" << measured
+            << ",\"deliveries_per_s\":"
+            << (secs > 0 ? static_cast<double>(measured) / secs : 0)
+            << ",\"p50_ms\":" << percentile(lat, 0.50)
+            << ",\"p99_ms\":" << percentile(lat, 0.99)
+            << ",\"stray_frames\":" << stray_ << tail(cpu0, wall0, scpu0)
+            << std::endl;
+  return measured > 0 ? 0 : 1;
+}
+
+int bench::run() {
+  auto limit = raise_file_limit();
+  std::cerr << "chat-bench: " << opt_.scenario << " against " << opt_.server
+            << " at " << server_ << ", file limit " << limit << '\n';
+  // Keep a few descriptors for /proc and the process itself: past the
+  // limit, connects fail here, not on the server.
+  auto most = static_cast<int>(std::min<uint64_t>(limit, 1u << 30)) - 16;
+  if (limit > 0 && opt_.clients > most) {
+    std::cerr << "chat-bench: only " << most
+              << " connections fit under this process's file limit\n";
+    opt_.clients = most;
+  }
+  for (auto& n : opt_.steps)
+    n = std::min(n, limit > 0 ? most : n);
+  if (opt_.scenario == "hold")
+    return hold();
+  if (opt_.scenario == "broadcast")
+    return broadcast();
+  return throughput();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  try {
+    if (!parse(argc, argv, opt)) {
+      usage();
+      return 2;
+    }
+  } catch (const std::exception&) {
+    usage();
+    return 2;
+  }
+  bench b{opt};
+  return b.run();
+}
