@@ -96,8 +96,10 @@ int main(int argc, char** argv) {
   auto lobby = system.spawn(chat::lobby, config.lobby);
   net::ws_server server{config.server,
                         [&](chat::client_link_ptr link) {
+                          // The client connected now, not when the actor
+                          // first runs: stamp from the handshake.
                           return system.spawn(chat::session, std::move(link),
-                                              lobby);
+                                              lobby, system.clock().now());
                         },
                         bridge_stats, http};
   if (auto ec = server.listen()) {

@@ -103,12 +103,13 @@ void on_line(session_ptr self, const std::string& line) {
 
 } // namespace
 
-session_actor::behavior_type session(session_ptr self, client_link_ptr link,
-                                     lobby_actor lobby) {
+session_actor::behavior_type
+session(session_ptr self, client_link_ptr link, lobby_actor lobby,
+        caf::actor_clock::time_point connected_at) {
   auto& st = self->state;
   st.link = std::move(link);
   st.lobby = std::move(lobby);
-  st.connected_at = self->clock().now();
+  st.connected_at = connected_at;
   // Hold every frame until the lobby has given us our number.
   self
     ->request(st.lobby, caf::infinite, hello_atom_v,

@@ -20,9 +20,12 @@ struct session_state {
 
 /// Speaks for one client: parses each frame into a command, stamps chat lines
 /// with the seconds since the client connected, and hands them to the lobby,
-/// or to its private pair while in one.
+/// or to its private pair while in one. `connected_at` is when the
+/// handshake completed, on the actor clock: a busy node may start the actor
+/// a little later, and the stamps must not drift by that.
 session_actor::behavior_type
 session(session_actor::stateful_pointer<session_state> self,
-        client_link_ptr link, lobby_actor lobby);
+        client_link_ptr link, lobby_actor lobby,
+        caf::actor_clock::time_point connected_at);
 
 } // namespace chat

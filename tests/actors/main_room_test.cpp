@@ -87,3 +87,22 @@ TEST_CASE("a command word inside a sentence is a chat message", "[main-room]") {
   node.type(cs[0], "Leave");
   CHECK(cs[1].received() == lines{"0 page me later", "0 Leave"});
 }
+
+TEST_CASE("the stamp counts from the handshake, even when the session actor "
+          "starts later",
+          "[main-room]") {
+  node_fixture node;
+  auto a = node.connect();
+  a.received();
+  // A busy node: the handshake completes, the actor runs 1.5 s later.
+  auto link = std::make_shared<fake_link>();
+  client b{node.sys.spawn(chat::session, link, node.lobby,
+                          node.sys.clock().now()),
+           link};
+  node.sched.advance_time(1500ms);
+  node.sched.run();
+  b.received();
+  node.type(b, "hi");
+  CHECK(a.received() == lines{"Client 2 connected", "1 hi"});
+  node.disconnect(b);
+}

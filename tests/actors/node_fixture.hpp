@@ -85,7 +85,7 @@ public:
   /// Connects a new client and runs until the node is quiet.
   client connect() {
     auto link = std::make_shared<fake_link>();
-    auto session = sys.spawn(chat::session, link, lobby);
+    auto session = sys.spawn(chat::session, link, lobby, sys.clock().now());
     sessions_.push_back(session);
     sched.run();
     return {session, link};
