@@ -23,9 +23,6 @@ public:
 
   /// Queues one text frame for the client.
   virtual void send(shared_text text) = 0;
-
-  /// Closes the connection with a WebSocket close code and reason.
-  virtual void close(uint16_t code, std::string reason) = 0;
 };
 
 using client_link_ptr = std::shared_ptr<client_link>;

@@ -10,13 +10,4 @@ void ws_link::send(chat::shared_text text) {
   });
 }
 
-void ws_link::close(uint16_t code, std::string reason) {
-  asio::post(server_.io(), [con = con_, code, reason = std::move(reason)] {
-    if (auto ptr = con.lock()) {
-      websocketpp::lib::error_code ec;
-      ptr->close(code, reason, ec);
-    }
-  });
-}
-
 } // namespace net

@@ -19,8 +19,6 @@ public:
 
   void send(chat::shared_text text) override;
 
-  void close(uint16_t code, std::string reason) override;
-
 private:
   ws_server& server_;
   std::weak_ptr<ws_endpoint::connection_type> con_;

@@ -286,10 +286,11 @@ void ws_server::pass_on(const ws_connection_ptr& con,
 // Passes on held frames as tokens come due; reads again once none are left.
 void ws_server::release_held(const ws_connection_ptr& con) {
   auto now = steady_clock::now();
-  while (!con->held.empty() && con->reads.try_take(now)) {
-    pass_on(con, std::move(con->held.front()));
-    con->held.pop_front();
-  }
+  auto& held = con->held;
+  auto due = held.begin();
+  while (due != held.end() && con->reads.try_take(now))
+    pass_on(con, std::move(*due++));
+  held.erase(held.begin(), due);
   if (con->held.empty())
     con->handle_resume_reading(); // paused for sure: no read in flight
   else

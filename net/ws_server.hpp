@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <set>
@@ -39,7 +38,9 @@ struct ws_config : websocketpp::config::asio {
     /// Paces the frames we pass on from this client.
     token_bucket reads{0, 1, {}};
     /// Frames read but not yet passed on, while the client is paced.
-    std::deque<websocketpp::config::asio::message_type::ptr> held;
+    /// (A vector: unlike a deque it allocates nothing while empty, which is
+    /// nearly always.)
+    std::vector<websocketpp::config::asio::message_type::ptr> held;
     /// Passes on the next held frame when the bucket has a token again.
     std::unique_ptr<::asio::steady_timer> resume;
     /// When the client last sent anything (frames or pongs).

@@ -27,18 +27,10 @@ public:
     frames_.push_back(*text);
   }
 
-  void close(uint16_t code, std::string reason) override {
-    close_code = code;
-    close_reason = std::move(reason);
-  }
-
   /// Returns the frames received since the last call.
   lines take() {
     return std::exchange(frames_, {});
   }
-
-  uint16_t close_code = 0;
-  std::string close_reason;
 
 private:
   lines frames_;
