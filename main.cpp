@@ -96,10 +96,8 @@ int main(int argc, char** argv) {
   auto lobby = system.spawn(chat::lobby, config.lobby);
   net::ws_server server{config.server,
                         [&](chat::client_link_ptr link) {
-                          // The client connected now, not when the actor
-                          // first runs: stamp from the handshake.
-                          return system.spawn(chat::session, std::move(link),
-                                              lobby, system.clock().now());
+                          return chat::spawn_session(system, std::move(link),
+                                                     lobby);
                         },
                         bridge_stats, http};
   if (auto ec = server.listen()) {

@@ -29,14 +29,17 @@ using session_actor = caf::typed_actor<
   caf::reacts_to<binary_atom>,
   // The connection is gone.
   caf::reacts_to<closed_atom>,
+  // The lobby has numbered this client; frames wait for it.
+  caf::reacts_to<welcome_atom, client_id>,
   // From now on chat lines go to this private chat (invalid: the main room).
   caf::reacts_to<room_atom, private_pair_actor>>;
 
 /// Owns membership, the main room, private pairs and pagers. Every message
 /// from a session names the session's client number first.
 using lobby_actor = caf::typed_actor<
-  // A session introduces itself; the reply is its client number.
-  caf::replies_to<hello_atom, session_actor, client_link_ptr>::with<client_id>,
+  // A new session, sent as its handshake completes so that numbers follow
+  // the order of handshakes; the lobby answers the session with `welcome`.
+  caf::reacts_to<hello_atom, session_actor, client_link_ptr>,
   // A main-room chat line, already stamped and made terminal-safe.
   caf::reacts_to<say_atom, client_id, shared_text>,
   // Any other frame (blank line, private line, /help, errors): it only stops

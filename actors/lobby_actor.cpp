@@ -1,6 +1,7 @@
 // Protocol sketch:
-//   hello:   session -> lobby; number the client, greet it, announce it to
-//            the main room, add it to running pages; monitor the session
+//   hello:   spawner -> lobby; number the client, welcome its session, greet
+//            the client, announce it to the main room, add it to running
+//            pages; monitor the session
 //   say:     a main-room line: to every other main-room member
 //   typed, page, invite, leave, who: every frame from a client first stops
 //            the pages of all other clients
@@ -136,11 +137,11 @@ void relay_to_pair(lobby_ptr self, const private_pair_actor& pair, client_id id,
           });
 }
 
-client_id on_hello(lobby_ptr self, session_actor& session,
-                   client_link_ptr& link) {
+void on_hello(lobby_ptr self, session_actor& session, client_link_ptr& link) {
   auto& st = self->state;
   auto id = st.next_id++;
   self->monitor(session);
+  self->send(session, welcome_atom_v, id);
   st.by_session.emplace(session.address(), id);
   link->send(make_text("You are " + name_of(id)));
   for (auto& [pager_id, pager] : st.pagers)
@@ -148,7 +149,6 @@ client_id on_hello(lobby_ptr self, session_actor& session,
   st.members.emplace(id, member{std::move(session), std::move(link), {}, 0});
   ++st.main_room_size;
   announce(self, id, true);
-  return id;
 }
 
 void on_invite(lobby_ptr self, client_id id, client_id target,
@@ -264,7 +264,7 @@ lobby_actor::behavior_type lobby(lobby_ptr self, lobby_config config) {
   });
   return {
     [self](hello_atom, session_actor& session, client_link_ptr& link) {
-      return on_hello(self, session, link);
+      on_hello(self, session, link);
     },
     [self](say_atom, client_id id, const shared_text& line) {
       stop_pages_except(self, id);

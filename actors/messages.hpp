@@ -31,8 +31,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(chat, caf::first_custom_type_id)
   CAF_ADD_ATOM(chat, chat, binary_atom, "binary")
   CAF_ADD_ATOM(chat, chat, closed_atom, "closed")
 
-  // pair -> session
+  // pair -> session, lobby -> session
   CAF_ADD_ATOM(chat, chat, room_atom, "room")
+  CAF_ADD_ATOM(chat, chat, welcome_atom, "welcome")
 
   // session -> lobby, session -> pair, lobby -> pair
   CAF_ADD_ATOM(chat, chat, hello_atom, "hello")

@@ -1,5 +1,7 @@
 // Protocol sketch:
-//   on start:  lobby <- hello(self, link); await the client number
+//   on start:  spawn_session tells the lobby, from the thread that saw the
+//              handshake, so numbers follow handshake order; frames wait
+//              (skipped, kept in the mailbox) until the lobby's welcome
 //   text line: parse; chat lines are stamped `<S> <line>` and made
 //              terminal-safe here, once, before anyone fans them out
 //   room:      the pair says where chat lines go; it says so before it tells
@@ -12,6 +14,7 @@
 
 #include <chrono>
 
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -110,22 +113,34 @@ session(session_ptr self, client_link_ptr link, lobby_actor lobby,
   st.link = std::move(link);
   st.lobby = std::move(lobby);
   st.connected_at = connected_at;
-  // Hold every frame until the lobby has given us our number.
-  self
-    ->request(st.lobby, caf::infinite, hello_atom_v,
-              caf::actor_cast<session_actor>(self), st.link)
-    .await([self](client_id id) { self->state.id = id; });
   return {
-    [self](text_atom, const std::string& line) { on_line(self, line); },
-    [self](binary_atom) {
+    [self](welcome_atom, client_id id) { self->state.id = id; },
+    [self](text_atom, const std::string& line) -> caf::result<void> {
+      if (!self->state.id)
+        return caf::skip;
+      on_line(self, line);
+      return caf::unit;
+    },
+    [self](binary_atom) -> caf::result<void> {
+      if (!self->state.id)
+        return caf::skip;
       reply(self, "Error: binary frames are not supported");
       self->send(self->state.lobby, typed_atom_v, self->state.id);
+      return caf::unit;
     },
     [self](room_atom, private_pair_actor& pair) {
       self->state.pair = std::move(pair);
     },
     [self](closed_atom) { self->quit(); },
   };
+}
+
+session_actor spawn_session(caf::actor_system& sys, client_link_ptr link,
+                            lobby_actor lobby) {
+  auto connected_at = sys.clock().now();
+  auto self = sys.spawn(session, link, lobby, connected_at);
+  caf::anon_send(lobby, hello_atom_v, self, std::move(link));
+  return self;
 }
 
 } // namespace chat

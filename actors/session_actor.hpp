@@ -1,6 +1,7 @@
 #pragma once
 
 #include <caf/actor_clock.hpp>
+#include <caf/actor_system.hpp>
 
 #include "actors/interfaces.hpp"
 
@@ -27,5 +28,11 @@ session_actor::behavior_type
 session(session_actor::stateful_pointer<session_state> self,
         client_link_ptr link, lobby_actor lobby,
         caf::actor_clock::time_point connected_at);
+
+/// Starts the session of a client whose handshake has just completed and
+/// introduces it to the lobby at once: the lobby numbers clients in the order
+/// of these calls, not in the order their actors happen to start.
+session_actor spawn_session(caf::actor_system& sys, client_link_ptr link,
+                            lobby_actor lobby);
 
 } // namespace chat

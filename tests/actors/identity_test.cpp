@@ -34,6 +34,38 @@ TEST_CASE("client numbers are never reused, also after a disconnect",
   CHECK(c.received() == lines{"You are Client 3"});
 }
 
+TEST_CASE("numbers follow the order of handshakes, whichever session actor "
+          "starts first",
+          "[identity]") {
+  node_fixture node;
+  auto a = node.handshake();
+  auto b = node.handshake();
+  // A busy node: the second session actor gets a thread before the first.
+  node.sched.prioritize(b.session);
+  node.sched.run_once();
+  node.sched.run();
+  CHECK(a.received() == lines{"You are Client 1", "Client 2 connected"});
+  CHECK(b.received() == lines{"You are Client 2"});
+}
+
+TEST_CASE("lines sent before the client has its number are relayed after, "
+          "in order",
+          "[identity]") {
+  node_fixture node;
+  auto a = node.connect();
+  a.received();
+  auto b = node.handshake();
+  node.enqueue(b, "first");
+  node.enqueue(b, "/who");
+  node.enqueue(b, "second");
+  node.sched.prioritize(b.session);
+  node.sched.run();
+  CHECK(a.received() == lines{"Client 2 connected", "0 first", "0 second"});
+  CHECK(b.received()
+        == lines{"You are Client 2", "Online: 2", "Client 1",
+                 "Client 2 (you)"});
+}
+
 TEST_CASE("members of a private chat hear of no arrival or departure",
           "[identity]") {
   node_fixture node;

@@ -95,10 +95,7 @@ TEST_CASE("the stamp counts from the handshake, even when the session actor "
   auto a = node.connect();
   a.received();
   // A busy node: the handshake completes, the actor runs 1.5 s later.
-  auto link = std::make_shared<fake_link>();
-  client b{node.sys.spawn(chat::session, link, node.lobby,
-                          node.sys.clock().now()),
-           link};
+  auto b = node.handshake();
   node.sched.advance_time(1500ms);
   node.sched.run();
   b.received();

@@ -74,13 +74,19 @@ public:
     sched.run();
   }
 
+  /// Completes a client's handshake without running the node.
+  client handshake() {
+    auto link = std::make_shared<fake_link>();
+    auto session = chat::spawn_session(sys, link, lobby);
+    sessions_.push_back(session);
+    return {session, link};
+  }
+
   /// Connects a new client and runs until the node is quiet.
   client connect() {
-    auto link = std::make_shared<fake_link>();
-    auto session = sys.spawn(chat::session, link, lobby, sys.clock().now());
-    sessions_.push_back(session);
+    auto c = handshake();
     sched.run();
-    return {session, link};
+    return c;
   }
 
   /// Connects `n` clients and drops what they received while connecting.
