@@ -61,9 +61,9 @@ TEST_CASE("lines sent before the client has its number are relayed after, "
   node.sched.prioritize(b.session);
   node.sched.run();
   CHECK(a.received() == lines{"Client 2 connected", "0 first", "0 second"});
-  CHECK(b.received()
-        == lines{"You are Client 2", "Online: 2", "Client 1",
-                 "Client 2 (you)"});
+  CHECK(
+    b.received()
+    == lines{"You are Client 2", "Online: 2", "Client 1", "Client 2 (you)"});
 }
 
 TEST_CASE("members of a private chat hear of no arrival or departure",
