@@ -8,8 +8,8 @@
 namespace net {
 
 /// A client_link to one websocketpp connection. Actors call it from their
-/// threads; it posts each call onto the Asio thread, the only thread that
-/// touches websocketpp objects.
+/// threads; the server hands each line over to the Asio thread, the only
+/// thread that touches websocketpp objects.
 class ws_link : public chat::client_link {
 public:
   ws_link(ws_server& server, std::weak_ptr<ws_endpoint::connection_type> con)

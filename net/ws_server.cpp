@@ -5,6 +5,7 @@
 #include <caf/send.hpp>
 #include <websocketpp/processors/processor.hpp>
 
+#include "net/frame.hpp"
 #include "net/ws_link.hpp"
 
 namespace net {
@@ -125,17 +126,55 @@ void ws_server::shutdown(const std::string& goodbye) {
       say_goodbye(con);
 }
 
-void ws_server::send(const ws_connection_ptr& con, const std::string& text) {
-  if (con->dropping)
-    return;
-  if (con->get_buffered_amount() + text.size() > config_.max_backlog_bytes) {
+void ws_server::deliver(std::weak_ptr<ws_endpoint::connection_type> con,
+                        chat::shared_text text) {
+  if (delivered_.push({std::move(con), std::move(text)}))
+    asio::post(io_, [this] { send_delivered(); });
+}
+
+// Sends a batch of deliveries. A broadcast arrives as one run of deliveries
+// of the same line: it is framed once, and every recipient's queue holds the
+// same immutable frame. websocketpp then writes all frames queued for one
+// client in one system call.
+void ws_server::send_delivered() {
+  delivered_.take(sending_);
+  const std::string* framed = nullptr;
+  ws_endpoint::message_ptr frame;
+  for (auto& [weak, text] : sending_) {
+    auto con = weak.lock();
+    if (!con || con->dropping)
+      continue;
+    if (!con->shares_frames) {
+      auto own = con->get_message(websocketpp::frame::opcode::text, 0);
+      own->set_payload(*text);
+      send(con, own);
+      continue;
+    }
+    // Every text in the batch is alive, so equal addresses mean one line.
+    if (text.get() != framed) {
+      framed = text.get();
+      frame = con->get_message(websocketpp::frame::opcode::text, 0);
+      frame->set_header(text_frame_header(text->size()));
+      frame->set_payload(*text);
+      frame->set_prepared(true);
+    }
+    send(con, frame);
+  }
+  sending_.clear();
+}
+
+// Queues a frame, or drops the client if its backlog is too large.
+void ws_server::send(const ws_connection_ptr& con,
+                     const ws_endpoint::message_ptr& frame) {
+  auto size = frame->get_payload().size();
+  if (con->get_buffered_amount() + size > config_.max_backlog_bytes) {
     bump(stats_.slow_consumer_drops);
     drop(con, "too slow: more than " + std::to_string(config_.max_backlog_bytes)
                 + " bytes unsent");
     return;
   }
   // An error here means the connection is closing: nothing to do.
-  if (!con->send(text, websocketpp::frame::opcode::text))
+  if (!con->send(frame))
     bump(stats_.frames_out);
 }
 
@@ -189,6 +228,8 @@ void ws_server::on_open(connection_hdl hdl) {
   }
   auto now = steady_clock::now();
   con->last_heard = now;
+  con->shares_frames
+    = !con->get_request_header("Sec-WebSocket-Version").empty();
   con->reads = token_bucket{config_.max_frames_per_second, config_.frame_burst,
                             now};
   con->session = make_session_(std::make_shared<ws_link>(*this, con));

@@ -9,11 +9,13 @@
 #include <system_error>
 #include <vector>
 
+#include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 
 #include "actors/interfaces.hpp"
 #include "net/bridge_stats.hpp"
+#include "net/handoff.hpp"
 #include "net/http_service.hpp"
 #include "net/origins.hpp"
 #include "net/token_bucket.hpp"
@@ -21,8 +23,26 @@
 namespace net {
 
 /// websocketpp's Asio configuration, with quiet logs and a slot on every
-/// connection for the bridge's per-connection state.
+/// connection for the bridge's per-connection state. One thread runs Asio
+/// and is the only one to touch websocketpp, so it needs no strands and no
+/// locks.
 struct ws_config : websocketpp::config::asio {
+  using type = ws_config;
+  using concurrency_type = websocketpp::concurrency::none;
+  using alog_type
+    = websocketpp::log::basic<concurrency_type, websocketpp::log::alevel>;
+  using elog_type
+    = websocketpp::log::basic<concurrency_type, websocketpp::log::elevel>;
+
+  struct transport_config : websocketpp::config::asio::transport_config {
+    using concurrency_type = type::concurrency_type;
+    using alog_type = type::alog_type;
+    using elog_type = type::elog_type;
+    static const bool enable_multithreading = false;
+  };
+  using transport_type
+    = websocketpp::transport::asio::endpoint<transport_config>;
+
   static const websocketpp::log::level elog_level
     = websocketpp::log::elevel::none;
   static const websocketpp::log::level alog_level
@@ -49,6 +69,9 @@ struct ws_config : websocketpp::config::asio {
     bool rate_limited = false;
     /// Set once we decided to drop this client.
     bool dropping = false;
+    /// RFC 6455 framing (not the draft hixie-76's): the client can share
+    /// the frames the bridge prepares once per broadcast.
+    bool shares_frames = false;
   };
 };
 
@@ -112,8 +135,10 @@ public:
   /// 1001 (going away).
   void shutdown(const std::string& goodbye);
 
-  /// Queues a text frame, or drops the client if its backlog is too large.
-  void send(const ws_connection_ptr& con, const std::string& text);
+  /// Queues a text frame for a client. Thread-safe: actors call it. Lines
+  /// queued together leave together, on one turn of the Asio loop.
+  void deliver(std::weak_ptr<ws_endpoint::connection_type> con,
+               chat::shared_text text);
 
 private:
   bool on_validate(websocketpp::connection_hdl hdl);
@@ -128,6 +153,9 @@ private:
   void ping_idle_clients();
   void drop(const ws_connection_ptr& con, const std::string& why);
   void say_goodbye(const ws_connection_ptr& con);
+  void send_delivered();
+  void send(const ws_connection_ptr& con,
+            const ws_endpoint::message_ptr& frame);
 
   ws_server_config config_;
   std::vector<std::string> allowed_origins_;
@@ -140,6 +168,13 @@ private:
   std::set<websocketpp::connection_hdl, std::owner_less<>> open_;
   std::string goodbye_;
   bool stopping_ = false;
+  struct delivery {
+    std::weak_ptr<ws_endpoint::connection_type> con;
+    chat::shared_text text;
+  };
+  handoff<delivery> delivered_;
+  /// The batch being sent; kept to reuse its capacity.
+  std::vector<delivery> sending_;
 };
 
 } // namespace net
