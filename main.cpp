@@ -28,6 +28,10 @@ public:
   chat::lobby_config lobby;
 
   node_config() {
+    // Idle work-stealing workers poll with 50 us sleeps: on a small machine
+    // that is tens of thousands of context switches a second taken from the
+    // Asio thread. Sharing workers block until there is work.
+    set("scheduler.policy", caf::atom("sharing"));
     opt_group{custom_options_, "global"}
       .add(server.host, "host", "address to listen on (default: localhost)")
       .add(server.port, "port",
