@@ -154,8 +154,11 @@ void ws_server::send_delivered() {
     if (text.get() != framed) {
       framed = text.get();
       frame = con->get_message(websocketpp::frame::opcode::text, 0);
-      frame->set_header(text_frame_header(text->size()));
-      frame->set_payload(*text);
+      // The whole frame goes in as the payload, the header stays empty:
+      // Asio gathers at most 16 buffers per system call, so one buffer per
+      // frame sends twice as many frames per call as header + payload
+      // would. websocketpp counts the payload as unsent bytes: still right.
+      frame->get_raw_payload() = text_frame(*text);
       frame->set_prepared(true);
     }
     send(con, frame);
