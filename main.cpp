@@ -16,6 +16,7 @@
 #include "net/http_service.hpp"
 #include "net/metrics.hpp"
 #include "net/web_files.hpp"
+#include "net/ws_link.hpp"
 #include "net/ws_server.hpp"
 
 namespace {
@@ -97,13 +98,16 @@ int main(int argc, char** argv) {
                          net::node_metrics(bridge_stats, *config.lobby.stats),
                          bridge_stats, net::http_service::clock::now()};
   caf::actor_system system{config};
-  auto lobby = system.spawn(chat::lobby, config.lobby);
+  chat::lobby_actor lobby; // spawned below, before the first connection
   net::ws_server server{config.server,
                         [&](chat::client_link_ptr link) {
                           return chat::spawn_session(system, std::move(link),
                                                      lobby);
                         },
                         bridge_stats, http};
+  // Main-room lines go to the bridge as one hand-off per line.
+  config.lobby.fan_out = std::make_shared<net::ws_broadcaster>(server);
+  lobby = system.spawn(chat::lobby, config.lobby);
   if (auto ec = server.listen()) {
     std::cerr << "chat-node: cannot listen on " << config.server.host << ':'
               << config.server.port << ": " << ec.message() << '\n';

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace chat {
 
@@ -26,5 +27,27 @@ public:
 };
 
 using client_link_ptr = std::shared_ptr<client_link>;
+
+/// A fixed set of clients, such as the main room at one moment. Immutable
+/// once built, so lines for it can travel to another thread with it.
+using link_group = std::shared_ptr<const std::vector<client_link_ptr>>;
+
+/// Sends one line to a group of clients. This one calls each link in turn;
+/// `net/` hands the whole group to its thread in one step, so a broadcast
+/// costs one hand-off instead of one per recipient.
+class broadcaster {
+public:
+  virtual ~broadcaster() = default;
+
+  /// Queues `text` for every link of `group` but `except` (may be null).
+  virtual void broadcast(const link_group& group, const client_link* except,
+                         const shared_text& text) {
+    for (auto& link : *group)
+      if (link.get() != except)
+        link->send(text);
+  }
+};
+
+using broadcaster_ptr = std::shared_ptr<broadcaster>;
 
 } // namespace chat

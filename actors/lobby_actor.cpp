@@ -43,13 +43,22 @@ void tell(lobby_ptr self, client_id id, std::string line) {
 // Sends one shared line to every main-room member except `except`; returns
 // how many received it.
 size_t tell_room(lobby_ptr self, const shared_text& line, client_id except) {
-  size_t sent = 0;
-  for (auto& [id, m] : self->state.members)
-    if (id != except && !m.pair) {
-      m.link->send(line);
-      ++sent;
-    }
-  return sent;
+  auto& st = self->state;
+  if (!st.room) {
+    std::vector<client_link_ptr> links;
+    links.reserve(st.main_room_size);
+    for (auto& [id, m] : st.members)
+      if (!m.pair)
+        links.push_back(m.link);
+    st.room
+      = std::make_shared<const std::vector<client_link_ptr>>(std::move(links));
+  }
+  const client_link* skip = nullptr;
+  if (auto i = st.members.find(except);
+      i != st.members.end() && !i->second.pair)
+    skip = i->second.link.get();
+  st.config.fan_out->broadcast(st.room, skip, line);
+  return st.room->size() - (skip ? 1 : 0);
 }
 
 // Publishes the gauges for /metrics after anything that may change them.
@@ -113,6 +122,7 @@ void end_pair(lobby_ptr self, client_id id, client_id gone) {
       i->second.pair = nullptr;
       i->second.partner = 0;
       ++self->state.main_room_size;
+      self->state.room = nullptr;
     }
     --self->state.private_chats;
     publish_gauges(self);
@@ -148,6 +158,7 @@ void on_hello(lobby_ptr self, session_actor& session, client_link_ptr& link) {
     self->send(pager, add_atom_v, id, link);
   st.members.emplace(id, member{std::move(session), std::move(link), {}, 0});
   ++st.main_room_size;
+  st.room = nullptr;
   announce(self, id, true);
 }
 
@@ -189,6 +200,7 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   b.pair = pair;
   b.partner = id;
   self->state.main_room_size -= 2;
+  self->state.room = nullptr;
   ++self->state.private_chats;
   publish_gauges(self);
 }
@@ -247,6 +259,7 @@ void on_session_down(lobby_ptr self, const caf::down_msg& msg) {
   }
   st.members.erase(id);
   --st.main_room_size;
+  st.room = nullptr;
   announce(self, id, false);
 }
 

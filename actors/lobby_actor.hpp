@@ -27,6 +27,9 @@ struct lobby_config {
   /// Where the lobby and its private pairs publish their figures; main()
   /// hands the same object to the HTTP handler.
   chat_stats_ptr stats = std::make_shared<chat_stats>();
+
+  /// How main-room lines reach the room; main() plugs in the bridge's.
+  broadcaster_ptr fan_out = std::make_shared<broadcaster>();
 };
 
 /// One connected client as the lobby sees it.
@@ -46,6 +49,9 @@ struct lobby_state {
   std::map<client_id, member> members;
   std::unordered_map<caf::actor_addr, client_id> by_session;
   size_t main_room_size = 0;
+  /// The main room's links, ordered by number; rebuilt after the room
+  /// changed (null until then). Lines in flight keep their own copy.
+  link_group room;
   /// One pager per client that is paging, keyed by that client.
   std::map<client_id, pager_actor> pagers;
   /// Private chats started and not yet ended.

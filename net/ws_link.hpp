@@ -19,9 +19,28 @@ public:
 
   void send(chat::shared_text text) override;
 
+  const std::weak_ptr<ws_endpoint::connection_type>& connection() const {
+    return con_;
+  }
+
 private:
   ws_server& server_;
   std::weak_ptr<ws_endpoint::connection_type> con_;
+};
+
+/// Hands each broadcast to the server as a whole, for the Asio thread to
+/// fan out. Every link in the groups it gets must be a ws_link of `server`.
+class ws_broadcaster : public chat::broadcaster {
+public:
+  explicit ws_broadcaster(ws_server& server) : server_(server) {
+    // nop
+  }
+
+  void broadcast(const chat::link_group& group, const chat::client_link* except,
+                 const chat::shared_text& text) override;
+
+private:
+  ws_server& server_;
 };
 
 } // namespace net

@@ -126,58 +126,91 @@ void ws_server::shutdown(const std::string& goodbye) {
       say_goodbye(con);
 }
 
+namespace {
+
+// A line as one prepared frame that the queues of many clients can share.
+// The whole frame is the payload and the header stays empty: Asio gathers
+// at most 16 buffers per system call, so one buffer per frame sends twice
+// as many frames per call as header + payload would. websocketpp counts the
+// payload as unsent bytes, which stays right.
+ws_endpoint::message_ptr shared_frame(const std::string& text) {
+  auto frame = std::make_shared<ws_config::message_type>(
+    nullptr, websocketpp::frame::opcode::text, 0);
+  frame->get_raw_payload() = text_frame(text);
+  frame->set_prepared(true);
+  return frame;
+}
+
+} // namespace
+
 void ws_server::deliver(std::weak_ptr<ws_endpoint::connection_type> con,
                         chat::shared_text text) {
-  if (delivered_.push({std::move(con), std::move(text)}))
+  if (delivered_.push({std::move(con), nullptr, nullptr, std::move(text)}))
     asio::post(io_, [this] { send_delivered(); });
 }
 
-// Sends a batch of deliveries. A broadcast arrives as one run of deliveries
-// of the same line: it is framed once, and every recipient's queue holds the
-// same immutable frame. websocketpp then writes all frames queued for one
-// client in one system call.
+void ws_server::deliver(chat::link_group group, const chat::client_link* except,
+                        chat::shared_text text) {
+  if (delivered_.push({{}, std::move(group), except, std::move(text)}))
+    asio::post(io_, [this] { send_delivered(); });
+}
+
+// Sends what actors queued since the last turn. websocketpp then writes all
+// frames queued for one client in as few system calls as it can.
 void ws_server::send_delivered() {
   delivered_.take(sending_);
-  const std::string* framed = nullptr;
-  ws_endpoint::message_ptr frame;
-  for (auto& [weak, text] : sending_) {
-    auto con = weak.lock();
-    if (!con || con->dropping)
-      continue;
-    if (!con->shares_frames) {
-      auto own = con->get_message(websocketpp::frame::opcode::text, 0);
-      own->set_payload(*text);
-      send(con, own);
+  for (size_t i = 0; i < sending_.size();) {
+    auto& d = sending_[i];
+    if (d.group) {
+      i = send_group_run(i);
       continue;
     }
-    // Every text in the batch is alive, so equal addresses mean one line.
-    if (text.get() != framed) {
-      framed = text.get();
-      frame = con->get_message(websocketpp::frame::opcode::text, 0);
-      // The whole frame goes in as the payload, the header stays empty:
-      // Asio gathers at most 16 buffers per system call, so one buffer per
-      // frame sends twice as many frames per call as header + payload
-      // would. websocketpp counts the payload as unsent bytes: still right.
-      frame->get_raw_payload() = text_frame(*text);
-      frame->set_prepared(true);
-    }
-    send(con, frame);
+    if (auto con = d.con.lock())
+      send(con, *d.text, nullptr);
+    ++i;
   }
   sending_.clear();
 }
 
-// Queues a frame, or drops the client if its backlog is too large.
-void ws_server::send(const ws_connection_ptr& con,
+// Sends the run of broadcasts to one group that starts at `first`; returns
+// where the run ends. Each line is framed once. Recipient by recipient,
+// each gets every line of the run in order: its connection is looked up
+// once, however many lines the room said since the last turn.
+size_t ws_server::send_group_run(size_t first) {
+  auto& group = *sending_[first].group;
+  auto last = first;
+  frames_.clear();
+  while (last < sending_.size()
+         && sending_[last].group == sending_[first].group)
+    frames_.push_back(shared_frame(*sending_[last++].text));
+  for (auto& link : group) {
+    auto con = static_cast<const ws_link&>(*link).connection().lock();
+    if (!con)
+      continue;
+    for (auto k = first; k < last; ++k)
+      if (sending_[k].except != link.get())
+        send(con, *sending_[k].text, frames_[k - first]);
+  }
+  return last;
+}
+
+// Queues `text` as `frame` (framed here if null or if the client frames
+// differently), or drops the client if its backlog is too large.
+void ws_server::send(const ws_connection_ptr& con, const std::string& text,
                      const ws_endpoint::message_ptr& frame) {
-  auto size = frame->get_payload().size();
-  if (con->get_buffered_amount() + size > config_.max_backlog_bytes) {
+  if (con->dropping)
+    return;
+  if (con->get_buffered_amount() + text.size() > config_.max_backlog_bytes) {
     bump(stats_.slow_consumer_drops);
     drop(con, "too slow: more than " + std::to_string(config_.max_backlog_bytes)
                 + " bytes unsent");
     return;
   }
   // An error here means the connection is closing: nothing to do.
-  if (!con->send(frame))
+  auto ec = frame && con->shares_frames
+              ? con->send(frame)
+              : con->send(text, websocketpp::frame::opcode::text);
+  if (!ec)
     bump(stats_.frames_out);
 }
 

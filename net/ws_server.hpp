@@ -140,6 +140,11 @@ public:
   void deliver(std::weak_ptr<ws_endpoint::connection_type> con,
                chat::shared_text text);
 
+  /// Queues a text frame for every client of `group` but `except`; each
+  /// link in it must be a ws_link of this server. Thread-safe.
+  void deliver(chat::link_group group, const chat::client_link* except,
+               chat::shared_text text);
+
 private:
   bool on_validate(websocketpp::connection_hdl hdl);
   void on_open(websocketpp::connection_hdl hdl);
@@ -154,7 +159,8 @@ private:
   void drop(const ws_connection_ptr& con, const std::string& why);
   void say_goodbye(const ws_connection_ptr& con);
   void send_delivered();
-  void send(const ws_connection_ptr& con,
+  size_t send_group_run(size_t first);
+  void send(const ws_connection_ptr& con, const std::string& text,
             const ws_endpoint::message_ptr& frame);
 
   ws_server_config config_;
@@ -168,13 +174,18 @@ private:
   std::set<websocketpp::connection_hdl, std::owner_less<>> open_;
   std::string goodbye_;
   bool stopping_ = false;
+  /// A line for one client (`con`), or for a group but one (`group`).
   struct delivery {
     std::weak_ptr<ws_endpoint::connection_type> con;
+    chat::link_group group;
+    const chat::client_link* except = nullptr;
     chat::shared_text text;
   };
   handoff<delivery> delivered_;
-  /// The batch being sent; kept to reuse its capacity.
+  /// The batch being sent and the frames of one run of broadcasts; kept to
+  /// reuse their capacity.
   std::vector<delivery> sending_;
+  std::vector<ws_endpoint::message_ptr> frames_;
 };
 
 } // namespace net
