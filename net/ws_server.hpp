@@ -48,8 +48,9 @@ struct ws_config : websocketpp::config::asio {
   static const websocketpp::log::level alog_level
     = websocketpp::log::alevel::none;
 
-  /// Every connection carries its read buffer; chat lines are small.
-  static const size_t connection_read_buffer_size = 4096;
+  /// Every connection carries its read buffer, idle or not: sized for chat
+  /// lines (a longer frame takes several reads), not the 16 KiB default.
+  static const size_t connection_read_buffer_size = 512;
 
   /// What the bridge keeps for each connection.
   struct connection_base {
