@@ -922,6 +922,55 @@ def _strip_prompts(line):
 # --------------------------------------------------------------------------
 
 
+class DraftProtocolTests(ChatNodeTestCase):
+    # The example handshake of draft-ietf-hybi-thewebsocketprotocol-00
+    # (hixie-76), section 1.3, with the answer it must get.
+    KEY1 = "4 @1  46546xW%0l 1 5"
+    KEY2 = "12998 5 Y3 1  .P00"
+    KEY3 = b"^n:ds[4U"
+    ANSWER = b"8jKS'y:G*Co,Wxa-"
+
+    async def test_a_draft_76_client_gets_lines_in_its_own_framing(self):
+        """websocketpp still speaks hixie-76, which frames text as 0x00 … 0xFF:
+        such a client must not get the RFC 6455 frames the node shares among
+        everyone else, and its lines reach the room."""
+        node = await self.start_node()
+        c1 = await self.connect(node, 1)
+        reader, writer = await asyncio.open_connection("127.0.0.1", node.port)
+
+        async def close():
+            writer.close()
+            await writer.wait_closed()
+
+        self.addAsyncCleanup(close)
+        request = (
+            "GET / HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{node.port}\r\n"
+            "Upgrade: WebSocket\r\nConnection: Upgrade\r\n"
+            "Origin: http://127.0.0.1\r\n"
+            f"Sec-WebSocket-Key1: {self.KEY1}\r\n"
+            f"Sec-WebSocket-Key2: {self.KEY2}\r\n\r\n"
+        )
+        writer.write(request.encode() + self.KEY3)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), RECV_TIMEOUT)
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        self.assertEqual(await asyncio.wait_for(reader.readexactly(16), RECV_TIMEOUT),
+                         self.ANSWER)
+
+        async def frame():
+            start = await asyncio.wait_for(reader.readexactly(1), RECV_TIMEOUT)
+            self.assertEqual(start, b"\x00", "a hixie-76 text frame starts with 0x00")
+            body = await asyncio.wait_for(reader.readuntil(b"\xff"), RECV_TIMEOUT)
+            return body[:-1].decode("utf-8")
+
+        self.assertEqual(await frame(), "You are Client 2")
+        await c1.expect("Client 2 connected")
+        await c1.say("hello draft")
+        self.assertEqual(await frame(), "0 hello draft")
+        writer.write(b"\x00hello rfc\xff")
+        await c1.expect("0 hello rfc")
+
+
 class ShutdownTests(ChatNodeTestCase):
     async def test_sigterm_tells_every_client_closes_1001_and_exits_0(self):
         """SIGTERM: every client gets `Server shutting down` then close 1001; exit status 0 within 5 s."""
