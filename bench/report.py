@@ -38,7 +38,8 @@ def main():
     src, md, png, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     servers = names.split()
     rows = [json.loads(l) for l in open(src) if l.startswith("{")]
-    by = {s: {"hold": None, "steps": [], "max": None, "tp": None}
+    by = {s: {"hold": None, "steps": [], "max": None, "tp": None,
+              "tp_runs": []}
           for s in servers}
     for r in rows:
         s = by.get(r["server"])
@@ -51,7 +52,13 @@ def main():
         elif r["scenario"] == "broadcast-max":
             s["max"] = r
         elif r["scenario"] == "throughput":
-            s["tp"] = r
+            s["tp_runs"].append(r)
+    # Throughput runs several times (TP_RUNS): the table shows the run with
+    # the median rate, so one disturbed run does not decide a ratio.
+    for s in by.values():
+        runs = sorted(s["tp_runs"], key=lambda r: r["deliveries_per_s"])
+        if runs:
+            s["tp"] = runs[(len(runs) - 1) // 2]
 
     def get(s, kind, key):
         r = by[s][kind]
@@ -184,6 +191,15 @@ def main():
     if bpc is not None:
         goals.append(("≤ 8 KiB server memory per idle client",
                       f"{bpc:,} bytes", bpc <= 8192))
+    runs = {s: [r["deliveries_per_s"] for r in by[s]["tp_runs"]]
+            for s in servers}
+    if any(len(v) > 1 for v in runs.values()):
+        out.append("Throughput ran " + str(max(len(v) for v in runs.values()))
+                   + " times per server, a fresh process each time; the "
+                   "tables use the median run. Deliveries/s of every run, "
+                   "in order: "
+                   + "; ".join(f"{s} " + ", ".join(fmt(v, 0) for v in runs[s])
+                               for s in servers if runs[s]) + ".\n")
     out.append("| goal | measured | met |")
     out.append("|---|---|---|")
     for g, m, ok in goals:
