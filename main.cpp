@@ -144,7 +144,8 @@ int main(int argc, char** argv) {
   print_stats();
   server.run();
   // Every connection is closed. Stop the lobby and wait for every actor
-  // while the bridge, whose io_context the links post to, still exists.
+  // while the bridge, which the links and the broadcaster hand lines to,
+  // still exists.
   caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
   system.await_all_actors_done();
   return EXIT_SUCCESS;

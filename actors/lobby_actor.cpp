@@ -40,6 +40,13 @@ void tell(lobby_ptr self, client_id id, std::string line) {
     i->second.link->send(make_text(std::move(line)));
 }
 
+// Records that `delta` members joined (or left) the main room; the room's
+// link group is rebuilt on its next line.
+void room_changed(lobby_state& st, int delta) {
+  st.main_room_size += delta;
+  st.room = nullptr;
+}
+
 // Sends one shared line to every main-room member except `except`; returns
 // how many received it.
 size_t tell_room(lobby_ptr self, const shared_text& line, client_id except) {
@@ -121,8 +128,7 @@ void end_pair(lobby_ptr self, client_id id, client_id gone) {
         continue;
       i->second.pair = nullptr;
       i->second.partner = 0;
-      ++self->state.main_room_size;
-      self->state.room = nullptr;
+      room_changed(self->state, 1);
     }
     --self->state.private_chats;
     publish_gauges(self);
@@ -140,11 +146,7 @@ void relay_to_pair(lobby_ptr self, const private_pair_actor& pair, client_id id,
                    const shared_text& line) {
   self->request(pair, caf::infinite, say_atom_v, id, line)
     .then([](caf::ok_atom) {},
-          [self, id](caf::error&) {
-            tell(self, id,
-                 "Error: the private chat ended before your line "
-                 "was delivered");
-          });
+          [self, id](caf::error&) { tell(self, id, line_lost_error); });
 }
 
 void on_hello(lobby_ptr self, session_actor& session, client_link_ptr& link) {
@@ -157,8 +159,7 @@ void on_hello(lobby_ptr self, session_actor& session, client_link_ptr& link) {
   for (auto& [pager_id, pager] : st.pagers)
     self->send(pager, add_atom_v, id, link);
   st.members.emplace(id, member{std::move(session), std::move(link), {}, 0});
-  ++st.main_room_size;
-  st.room = nullptr;
+  room_changed(st, 1);
   announce(self, id, true);
 }
 
@@ -199,8 +200,7 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   a.partner = target;
   b.pair = pair;
   b.partner = id;
-  self->state.main_room_size -= 2;
-  self->state.room = nullptr;
+  room_changed(self->state, -2);
   ++self->state.private_chats;
   publish_gauges(self);
 }
@@ -258,8 +258,7 @@ void on_session_down(lobby_ptr self, const caf::down_msg& msg) {
     return;
   }
   st.members.erase(id);
-  --st.main_room_size;
-  st.room = nullptr;
+  room_changed(st, -1);
   announce(self, id, false);
 }
 

@@ -5,6 +5,11 @@
 
 namespace chat {
 
+/// Told to a sender whose private line reached a pair that had ended (the
+/// line is not rerouted anywhere).
+inline const char* const line_lost_error
+  = "Error: the private chat ended before your line was delivered";
+
 /// One side of a private chat.
 struct pair_member {
   client_id id;

@@ -19,6 +19,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/command.hpp"
+#include "actors/private_pair_actor.hpp"
 #include "actors/text.hpp"
 
 namespace chat {
@@ -59,10 +60,7 @@ void say(session_ptr self, const std::string& line) {
   }
   self->request(st.pair, caf::infinite, say_atom_v, st.id, stamp(self, line))
     .then([](caf::ok_atom) {},
-          [self](caf::error&) {
-            reply(self, "Error: the private chat ended before your line "
-                        "was delivered");
-          });
+          [self](caf::error&) { reply(self, line_lost_error); });
   self->send(st.lobby, typed_atom_v, st.id);
 }
 

@@ -145,13 +145,16 @@ ws_endpoint::message_ptr shared_frame(const std::string& text) {
 
 void ws_server::deliver(std::weak_ptr<ws_endpoint::connection_type> con,
                         chat::shared_text text) {
-  if (delivered_.push({std::move(con), nullptr, nullptr, std::move(text)}))
-    asio::post(io_, [this] { send_delivered(); });
+  queue({std::move(con), nullptr, nullptr, std::move(text)});
 }
 
 void ws_server::deliver(chat::link_group group, const chat::client_link* except,
                         chat::shared_text text) {
-  if (delivered_.push({{}, std::move(group), except, std::move(text)}))
+  queue({{}, std::move(group), except, std::move(text)});
+}
+
+void ws_server::queue(delivery d) {
+  if (delivered_.push(std::move(d)))
     asio::post(io_, [this] { send_delivered(); });
 }
 
@@ -159,24 +162,27 @@ void ws_server::deliver(chat::link_group group, const chat::client_link* except,
 // frames queued for one client in as few system calls as it can.
 void ws_server::send_delivered() {
   delivered_.take(sending_);
+  size_t sent = 0;
   for (size_t i = 0; i < sending_.size();) {
     auto& d = sending_[i];
     if (d.group) {
-      i = send_group_run(i);
+      i = send_group_run(i, sent);
       continue;
     }
     if (auto con = d.con.lock())
-      send(con, *d.text, nullptr);
+      sent += send(con, *d.text, nullptr);
     ++i;
   }
   sending_.clear();
+  // One atomic add per batch, not one per recipient.
+  stats_.frames_out.fetch_add(sent, std::memory_order_relaxed);
 }
 
 // Sends the run of broadcasts to one group that starts at `first`; returns
 // where the run ends. Each line is framed once. Recipient by recipient,
 // each gets every line of the run in order: its connection is looked up
 // once, however many lines the room said since the last turn.
-size_t ws_server::send_group_run(size_t first) {
+size_t ws_server::send_group_run(size_t first, size_t& sent) {
   auto& group = *sending_[first].group;
   auto last = first;
   frames_.clear();
@@ -189,29 +195,29 @@ size_t ws_server::send_group_run(size_t first) {
       continue;
     for (auto k = first; k < last; ++k)
       if (sending_[k].except != link.get())
-        send(con, *sending_[k].text, frames_[k - first]);
+        sent += send(con, *sending_[k].text, frames_[k - first]);
   }
   return last;
 }
 
 // Queues `text` as `frame` (framed here if null or if the client frames
-// differently), or drops the client if its backlog is too large.
-void ws_server::send(const ws_connection_ptr& con, const std::string& text,
+// differently), or drops the client if its backlog is too large. Returns
+// whether the frame was queued.
+bool ws_server::send(const ws_connection_ptr& con, const std::string& text,
                      const ws_endpoint::message_ptr& frame) {
   if (con->dropping)
-    return;
+    return false;
   if (con->get_buffered_amount() + text.size() > config_.max_backlog_bytes) {
     bump(stats_.slow_consumer_drops);
     drop(con, "too slow: more than " + std::to_string(config_.max_backlog_bytes)
                 + " bytes unsent");
-    return;
+    return false;
   }
   // An error here means the connection is closing: nothing to do.
   auto ec = frame && con->shares_frames
               ? con->send(frame)
               : con->send(text, websocketpp::frame::opcode::text);
-  if (!ec)
-    bump(stats_.frames_out);
+  return !ec;
 }
 
 void ws_server::drop(const ws_connection_ptr& con, const std::string& why) {

@@ -159,9 +159,11 @@ private:
   void ping_idle_clients();
   void drop(const ws_connection_ptr& con, const std::string& why);
   void say_goodbye(const ws_connection_ptr& con);
+  struct delivery;
+  void queue(delivery d);
   void send_delivered();
-  size_t send_group_run(size_t first);
-  void send(const ws_connection_ptr& con, const std::string& text,
+  size_t send_group_run(size_t first, size_t& sent);
+  bool send(const ws_connection_ptr& con, const std::string& text,
             const ws_endpoint::message_ptr& frame);
 
   ws_server_config config_;
