@@ -50,7 +50,7 @@ struct ws_config : websocketpp::config::asio {
 
   /// Every connection carries its read buffer, idle or not: sized for chat
   /// lines (a longer frame takes several reads), not the 16 KiB default.
-  static const size_t connection_read_buffer_size = 512;
+  static const size_t connection_read_buffer_size = 256;
 
   /// What the bridge keeps for each connection.
   struct connection_base {
