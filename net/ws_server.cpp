@@ -29,6 +29,17 @@ long to_ms(std::chrono::nanoseconds dt) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(dt).count();
 }
 
+// websocketpp keeps the opening handshake, every header of the request and
+// of the response, for the life of the connection: ~1.2 KB of an idle
+// client's ~9.5. In 0.8.2 a server connection reads them only up to its open
+// log, before the open handler; after it, neither websocketpp nor we do.
+// It offers the two only as const, but they are not const objects, so
+// emptying them is well defined.
+void release_handshake(ws_endpoint::connection_type& con) {
+  const_cast<ws_config::request_type&>(con.get_request()) = {};
+  const_cast<ws_config::response_type&>(con.get_response()) = {};
+}
+
 } // namespace
 
 ws_server::ws_server(ws_server_config config, session_factory make_session,
@@ -275,6 +286,7 @@ void ws_server::on_open(connection_hdl hdl) {
   con->reads = token_bucket{config_.max_frames_per_second, config_.frame_burst,
                             now};
   con->session = make_session_(std::make_shared<ws_link>(*this, con));
+  release_handshake(*con);
   open_.insert(hdl);
   bump(stats_.sessions_connected);
 }
