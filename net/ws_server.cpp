@@ -53,6 +53,9 @@ ws_server::ws_server(ws_server_config config, session_factory make_session,
   endpoint_.clear_access_channels(websocketpp::log::alevel::all);
   endpoint_.clear_error_channels(websocketpp::log::elevel::all);
   endpoint_.init_asio(&io_);
+  // The Server header; short enough for each connection's copy to need no
+  // allocation of its own.
+  endpoint_.set_user_agent("chat-node");
   endpoint_.set_reuse_addr(true);
   endpoint_.set_listen_backlog(asio::socket_base::max_listen_connections);
   endpoint_.set_max_message_size(config_.max_message_bytes);
