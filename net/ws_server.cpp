@@ -155,6 +155,22 @@ ws_endpoint::message_ptr shared_frame(const std::string& text) {
   return frame;
 }
 
+// The prepared frames as one, back to back.
+ws_endpoint::message_ptr
+joined_frames(const std::vector<ws_endpoint::message_ptr>& frames) {
+  auto joined = std::make_shared<ws_config::message_type>(
+    nullptr, websocketpp::frame::opcode::text, 0);
+  auto& payload = joined->get_raw_payload();
+  size_t size = 0;
+  for (auto& frame : frames)
+    size += frame->get_payload().size();
+  payload.reserve(size);
+  for (auto& frame : frames)
+    payload += frame->get_payload();
+  joined->set_prepared(true);
+  return joined;
+}
+
 } // namespace
 
 void ws_server::deliver(std::weak_ptr<ws_endpoint::connection_type> con,
@@ -193,20 +209,34 @@ void ws_server::send_delivered() {
 }
 
 // Sends the run of broadcasts to one group that starts at `first`; returns
-// where the run ends. Each line is framed once. Recipient by recipient,
-// each gets every line of the run in order: its connection is looked up
-// once, however many lines the room said since the last turn.
+// where the run ends. Each line is framed once, and the run's frames once
+// more back to back: a recipient that gets every line of the run (all but
+// the lines' senders) takes them as one buffer, one entry in websocketpp's
+// queue and at most one system call, however many lines the room said
+// since the last turn.
 size_t ws_server::send_group_run(size_t first, size_t& sent) {
   auto& group = *sending_[first].group;
   auto last = first;
   frames_.clear();
+  size_t run_bytes = 0;
   while (last < sending_.size()
-         && sending_[last].group == sending_[first].group)
-    frames_.push_back(shared_frame(*sending_[last++].text));
+         && sending_[last].group == sending_[first].group) {
+    auto& text = *sending_[last++].text;
+    frames_.push_back(shared_frame(text));
+    run_bytes += text.size();
+  }
+  auto lines = last - first;
+  auto whole = lines == 1 ? frames_.front() : joined_frames(frames_);
   for (auto& link : group) {
     auto con = static_cast<const ws_link&>(*link).connection().lock();
     if (!con)
       continue;
+    if (con->shares_frames && !excepted(link.get(), first, last)) {
+      // An error here means the connection is closing: nothing to do.
+      if (admit(con, run_bytes) && !con->send(whole))
+        sent += lines;
+      continue;
+    }
     for (auto k = first; k < last; ++k)
       if (sending_[k].except != link.get())
         sent += send(con, *sending_[k].text, frames_[k - first]);
@@ -214,19 +244,35 @@ size_t ws_server::send_group_run(size_t first, size_t& sent) {
   return last;
 }
 
+// Whether `link` sent one of the lines from `first` to `last`.
+bool ws_server::excepted(const chat::client_link* link, size_t first,
+                         size_t last) const {
+  for (auto k = first; k < last; ++k)
+    if (sending_[k].except == link)
+      return true;
+  return false;
+}
+
+// Whether `bytes` more may be queued for `con`; drops the client if its
+// backlog would grow too large.
+bool ws_server::admit(const ws_connection_ptr& con, size_t bytes) {
+  if (con->dropping)
+    return false;
+  if (con->get_buffered_amount() + bytes <= config_.max_backlog_bytes)
+    return true;
+  bump(stats_.slow_consumer_drops);
+  drop(con, "too slow: more than " + std::to_string(config_.max_backlog_bytes)
+              + " bytes unsent");
+  return false;
+}
+
 // Queues `text` as `frame` (framed here if null or if the client frames
 // differently), or drops the client if its backlog is too large. Returns
 // whether the frame was queued.
 bool ws_server::send(const ws_connection_ptr& con, const std::string& text,
                      const ws_endpoint::message_ptr& frame) {
-  if (con->dropping)
+  if (!admit(con, text.size()))
     return false;
-  if (con->get_buffered_amount() + text.size() > config_.max_backlog_bytes) {
-    bump(stats_.slow_consumer_drops);
-    drop(con, "too slow: more than " + std::to_string(config_.max_backlog_bytes)
-                + " bytes unsent");
-    return false;
-  }
   // An error here means the connection is closing: nothing to do.
   auto ec = frame && con->shares_frames
               ? con->send(frame)

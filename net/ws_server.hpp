@@ -163,6 +163,8 @@ private:
   void queue(delivery d);
   void send_delivered();
   size_t send_group_run(size_t first, size_t& sent);
+  bool excepted(const chat::client_link* link, size_t first, size_t last) const;
+  bool admit(const ws_connection_ptr& con, size_t bytes);
   bool send(const ws_connection_ptr& con, const std::string& text,
             const ws_endpoint::message_ptr& frame);
 

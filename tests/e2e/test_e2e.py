@@ -467,6 +467,43 @@ class MainRoomTests(ChatNodeTestCase):
         await c2.expect("1 one second later")
         await c1.expect_silence(0.2, why="no echo of its own line")
 
+    async def test_lines_said_at_once_reach_every_other_client_once_in_order(self):
+        """Many clients talking at the same moment: each gets every other
+        client's lines exactly once, in the order each was said, and none of
+        its own (the node sends a room's lines of one turn together)."""
+        # asyncio's debug mode (on in these tests) would make the 8,400
+        # receptions below take seconds instead of a fraction of one.
+        asyncio.get_running_loop().set_debug(False)
+        node = await self.start_node()
+        clients = await self.connect_many(node, 8)
+        lines = 150  # within the default burst of 200 frames: no pacing
+
+        async def talk(client):
+            for i in range(lines):
+                await client.ws.send(f"from {client.number} #{i}")
+
+        async def listen(client):
+            expected = lines * (len(clients) - 1)
+            frames = []
+            while len(frames) < expected:
+                frames.append(await client.recv(expecting=f"line {len(frames) + 1} of {expected}"))
+            return frames
+
+        listening = [asyncio.create_task(listen(c)) for c in clients]
+        await asyncio.gather(*(talk(c) for c in clients))
+        for client, frames in zip(clients, await asyncio.gather(*listening)):
+            by_sender = {}
+            for frame in frames:
+                m = re.fullmatch(r"\d+ from (\d+) #(\d+)", frame)
+                self.assertIsNotNone(m, f"{client}: unexpected frame {_short(frame)}")
+                by_sender.setdefault(int(m.group(1)), []).append(int(m.group(2)))
+            self.assertNotIn(client.number, by_sender, f"{client} got its own lines back")
+            for sender, numbers in by_sender.items():
+                self.assertEqual(numbers, list(range(lines)),
+                                 f"{client}: lines of Client {sender} lost, doubled or out of order")
+        await asyncio.gather(
+            *(c.expect_silence(0.2, why="no line beyond everyone else's") for c in clients))
+
     async def test_disconnect_is_announced_and_numbers_are_never_reused(self):
         """A departure is announced as `Client N disconnected`; a newcomer gets a fresh number."""
         node = await self.start_node()
