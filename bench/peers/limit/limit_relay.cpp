@@ -1,18 +1,18 @@
 // limit-relay: the least work a chat relay can do here, a peer for bench/run.
 // One thread on Asio, a bare RFC 6455 handshake, no actors and no WebSocket
-// library. Each line is framed once into a shared immutable buffer; every
-// recipient queues a pointer to it, and all queued frames of a client leave
-// in one gathered write. Not a product: no limits, no ping, no page.
+// library. Each line is framed once; every recipient appends that frame to
+// its own contiguous buffer, and once per turn of the loop each client's
+// buffer leaves in one write. Not a product: no limits, no ping, no page.
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <sys/resource.h>
@@ -120,14 +120,21 @@ frame_ptr make_frame(const std::string& text) {
 
 class session;
 
-// The room: every open session, and the large-room summary counters.
+// The room: every open session, the large-room summary counters, and the
+// sessions with bytes to write at the end of this turn.
 struct room {
+  explicit room(asio::io_context& io) : io(io) {
+  }
+  asio::io_context& io;
   std::unordered_set<session*> members;
   int next_id = 1;
   size_t announce_limit = 1000;
   int arrived = 0;
   int left = 0;
+  std::vector<std::shared_ptr<session>> to_flush;
   void to_others(session* skip, const frame_ptr& f);
+  void flush_later(std::shared_ptr<session> s);
+  void flush_all();
 };
 
 // One client: handshake, then masked frames in, shared frames out.
@@ -143,9 +150,28 @@ public:
   }
 
   void deliver(const frame_ptr& f) {
-    queue_.push_back(f);
-    if (!writing_)
-      flush();
+    if (!socket_.is_open())
+      return;
+    if (pending_.empty())
+      room_.flush_later(shared_from_this());
+    pending_ += *f;
+  }
+
+  // Everything delivered since the last write leaves in one write.
+  void flush() {
+    if (writing_ || pending_.empty() || !socket_.is_open())
+      return;
+    writing_ = true;
+    sending_.clear();
+    sending_.swap(pending_);
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(sending_),
+                      [this, self](std::error_code ec, size_t) {
+                        writing_ = false;
+                        if (ec)
+                          return leave();
+                        flush();
+                      });
   }
 
 private:
@@ -200,7 +226,7 @@ private:
       return;
     joined_ = false;
     room_.members.erase(this);
-    queue_.clear();
+    pending_.clear();
     std::error_code ec;
     socket_.close(ec);
     if (room_.members.size() >= room_.announce_limit)
@@ -266,26 +292,6 @@ private:
     return true;
   }
 
-  // Everything queued leaves in one gathered write.
-  void flush() {
-    if (queue_.empty() || !socket_.is_open())
-      return;
-    writing_ = true;
-    inflight_.assign(queue_.begin(), queue_.end());
-    queue_.clear();
-    bufs_.clear();
-    for (auto& f : inflight_)
-      bufs_.emplace_back(asio::buffer(*f));
-    auto self = shared_from_this();
-    asio::async_write(socket_, bufs_, [this, self](std::error_code ec, size_t) {
-      writing_ = false;
-      inflight_.clear();
-      if (ec)
-        return leave();
-      flush();
-    });
-  }
-
   tcp::socket socket_;
   room& room_;
   std::array<char, 4096> buf_;
@@ -293,9 +299,8 @@ private:
   int id_ = 0;
   bool joined_ = false;
   std::chrono::steady_clock::time_point since_;
-  std::deque<frame_ptr> queue_;
-  std::vector<frame_ptr> inflight_;
-  std::vector<asio::const_buffer> bufs_;
+  std::string pending_; // delivered, not yet written
+  std::string sending_; // being written
   bool writing_ = false;
 };
 
@@ -303,6 +308,20 @@ void room::to_others(session* skip, const frame_ptr& f) {
   for (auto* s : members)
     if (s != skip)
       s->deliver(f);
+}
+
+// The first delivery of a turn asks for one flush after the handlers that
+// are ready now, so a client's lines of this turn leave together.
+void room::flush_later(std::shared_ptr<session> s) {
+  if (to_flush.empty())
+    asio::post(io, [this] { flush_all(); });
+  to_flush.push_back(std::move(s));
+}
+
+void room::flush_all() {
+  auto flushing = std::exchange(to_flush, {});
+  for (auto& s : flushing)
+    s->flush();
 }
 
 void accept_loop(tcp::acceptor& acceptor, room& r) {
@@ -334,7 +353,8 @@ void summarize(asio::steady_timer& timer, room& r) {
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned short port = 8765;
-  room r;
+  asio::io_context io{1};
+  room r{io};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--host=", 0) == 0)
@@ -349,7 +369,6 @@ int main(int argc, char** argv) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
-  asio::io_context io{1};
   tcp::acceptor acceptor{io};
   tcp::endpoint ep{asio::ip::make_address(host), port};
   acceptor.open(ep.protocol());
