@@ -70,9 +70,7 @@ TEST_CASE("members of a private chat hear of no arrival or departure",
           "[identity]") {
   node_fixture node;
   auto cs = node.connect_all(3);
-  node.type(cs[0], "invite 2");
-  cs[0].received();
-  cs[1].received();
+  node.start_private_chat(cs[0], cs[1]);
   auto d = node.connect();
   CHECK(cs[2].received() == lines{"Client 4 connected"});
   node.disconnect(d);

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
@@ -40,6 +42,8 @@ private:
 struct client {
   session_actor session;
   std::shared_ptr<fake_link> link;
+  /// Its number: handshakes are numbered in order, from 1.
+  client_id number = 0;
 
   lines received() {
     return link->take();
@@ -79,7 +83,7 @@ public:
     auto link = std::make_shared<fake_link>();
     auto session = chat::spawn_session(sys, link, lobby);
     sessions_.push_back(session);
-    return {session, link};
+    return {session, link, sessions_.size()};
   }
 
   /// Connects a new client and runs until the node is quiet.
@@ -108,6 +112,17 @@ public:
   void type(client& c, std::string line) {
     enqueue(c, std::move(line));
     sched.run();
+  }
+
+  /// `inviter` invites `invitee` into a private chat; both must be told
+  /// so, and nothing else.
+  void start_private_chat(client& inviter, client& invitee) {
+    auto with = [](const client& c) {
+      return lines{"Private chatting with Client " + std::to_string(c.number)};
+    };
+    type(inviter, "invite " + std::to_string(invitee.number));
+    REQUIRE(inviter.received() == with(invitee));
+    REQUIRE(invitee.received() == with(inviter));
   }
 
   /// Delivers one binary frame from `c` without running the node.

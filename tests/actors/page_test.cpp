@@ -131,9 +131,7 @@ TEST_CASE("a client that disconnects is no longer paged", "[page]") {
 TEST_CASE("clients in a private chat are paged too", "[page]") {
   node_fixture node;
   auto cs = node.connect_all(3);
-  node.type(cs[1], "invite 3");
-  cs[1].received();
-  cs[2].received();
+  node.start_private_chat(cs[1], cs[2]);
   node.type(cs[0], "page");
   CHECK(cs[1].received() == paging);
   CHECK(cs[2].received() == paging);

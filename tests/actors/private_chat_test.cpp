@@ -20,9 +20,7 @@ TEST_CASE("a private line reaches the partner only", "[invite]") {
   node_fixture node;
   auto cs = node.connect_all(3);
   node.advance(2s);
-  node.type(cs[0], "invite 2");
-  cs[0].received();
-  cs[1].received();
+  node.start_private_chat(cs[0], cs[1]);
   node.type(cs[0], "just between us");
   node.type(cs[1], "sure");
   CHECK(cs[1].received() == lines{"2 just between us"});
@@ -33,9 +31,7 @@ TEST_CASE("a private line reaches the partner only", "[invite]") {
 TEST_CASE("members of a private chat do not see the main room", "[invite]") {
   node_fixture node;
   auto cs = node.connect_all(3);
-  node.type(cs[0], "invite 2");
-  cs[0].received();
-  cs[1].received();
+  node.start_private_chat(cs[0], cs[1]);
   node.type(cs[2], "anyone here?");
   CHECK(cs[0].received().empty());
   CHECK(cs[1].received().empty());
@@ -80,9 +76,7 @@ TEST_CASE("a disconnected client cannot be invited", "[invite]") {
 TEST_CASE("a client in a private chat cannot be invited", "[invite]") {
   node_fixture node;
   auto cs = node.connect_all(3);
-  node.type(cs[0], "invite 2");
-  cs[0].received();
-  cs[1].received();
+  node.start_private_chat(cs[0], cs[1]);
   node.type(cs[2], "invite 2");
   CHECK(cs[2].received()
         == lines{"Error: Client 2 is already in a private chat"});
@@ -93,9 +87,7 @@ TEST_CASE("a client in a private chat cannot be invited", "[invite]") {
 TEST_CASE("a client in a private chat cannot invite", "[invite]") {
   node_fixture node;
   auto cs = node.connect_all(3);
-  node.type(cs[0], "invite 2");
-  cs[0].received();
-  cs[1].received();
+  node.start_private_chat(cs[0], cs[1]);
   node.type(cs[1], "invite 3");
   CHECK(cs[1].received()
         == lines{"Error: you are already in a private chat; type leave first"});
@@ -108,9 +100,7 @@ TEST_CASE("leave ends the private chat for both, back in the main room",
   auto leaver = GENERATE(0, 1);
   node_fixture node;
   auto cs = node.connect_all(3);
-  node.type(cs[0], "invite 2");
-  cs[0].received();
-  cs[1].received();
+  node.start_private_chat(cs[0], cs[1]);
   node.type(cs[leaver], "leave");
   CHECK(cs[0].received() == lines{"Private chat ended."});
   CHECK(cs[1].received() == lines{"Private chat ended."});
@@ -135,9 +125,7 @@ TEST_CASE("a partner's disconnect ends the chat and returns the other",
           "[leave]") {
   node_fixture node;
   auto cs = node.connect_all(3);
-  node.type(cs[0], "invite 2");
-  cs[0].received();
-  cs[1].received();
+  node.start_private_chat(cs[0], cs[1]);
   node.disconnect(cs[1]);
   CHECK(cs[0].received()
         == lines{"Private chat ended.", "Client 2 disconnected"});
