@@ -163,21 +163,29 @@ def main():
     tp = lambda s: get(s, "tp", "deliveries_per_s")
     p99 = lambda s: get(s, "tp", "p99_ms")
     bmax = lambda s: get(s, "max", "largest_n")
+
+    # The bar for throughput is a peer's fastest run, not its median: a peer
+    # that sometimes stalls (uvloop here) must not lower the bar.
+    def fastest(s):
+        return max(by[s]["tp_runs"], key=lambda r: r["deliveries_per_s"],
+                   default=None)
+
     goals = []
-    bv, bs = best(tp)
+    bv, bs = best(lambda s: fastest(s) and fastest(s)["deliveries_per_s"])
     if tp(base) and bv:
         r = tp(base) / bv
-        goals.append((f"throughput ≥ 2× the best peer ({bs})",
-                      f"{r:.2f}×", r >= 2))
+        goals.append((f"throughput ≥ 2× the best peer ({bs}, its fastest "
+                      "run; chat-node's median)", f"{r:.2f}×", r >= 2))
     lim = tp("limit-relay") if "limit-relay" in servers else None
     if tp(base) and lim:
         r = tp(base) / lim
-        goals.append(("throughput ≥ 70% of the limit relay",
+        goals.append(("throughput ≥ 70% of the limit relay (medians)",
                       f"{100 * r:.0f}%", r >= 0.7))
-    if p99(base) is not None and bs and p99(bs) is not None:
-        goals.append((f"throughput p99 lower than the best peer ({bs})",
-                      f"{p99(base):.1f} ms vs {p99(bs):.1f} ms",
-                      p99(base) < p99(bs)))
+    if p99(base) is not None and bs and fastest(bs).get("p99_ms") is not None:
+        theirs = fastest(bs)["p99_ms"]
+        goals.append((f"throughput p99 lower than the best peer ({bs}, "
+                      "its fastest run)", f"{p99(base):.1f} ms vs "
+                      f"{theirs:.1f} ms", p99(base) < theirs))
     bv2, bs2 = best(bmax)
     if bmax(base) is not None and bv2:
         r = bmax(base) / bv2
