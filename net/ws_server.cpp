@@ -30,11 +30,11 @@ long to_ms(std::chrono::nanoseconds dt) {
 }
 
 // websocketpp keeps the opening handshake, every header of the request and
-// of the response, for the life of the connection: ~1.2 KB of an idle
-// client's ~9.5. In 0.8.2 a server connection reads them only up to its open
-// log, before the open handler; after it, neither websocketpp nor we do.
-// It offers the two only as const, but they are not const objects, so
-// emptying them is well defined.
+// of the response, for the life of the connection: ~1.2 KB per idle client.
+// In 0.8.2 a server connection reads them only up to its open log, before
+// the open handler; after it, neither websocketpp nor we do. It offers the
+// two only as const, but they are not const objects, so emptying them is
+// well defined.
 void release_handshake(ws_endpoint::connection_type& con) {
   const_cast<ws_config::request_type&>(con.get_request()) = {};
   const_cast<ws_config::response_type&>(con.get_response()) = {};
