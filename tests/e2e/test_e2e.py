@@ -504,6 +504,22 @@ class MainRoomTests(ChatNodeTestCase):
         await asyncio.gather(
             *(c.expect_silence(0.2, why="no line beyond everyone else's") for c in clients))
 
+    async def test_a_clients_pings_get_their_pongs_amid_chat(self):
+        """RFC 6455 5.5.2: each ping is answered with a pong carrying its
+        payload, also while the client's lines are being relayed."""
+        node = await self.start_node()
+        c1 = await self.connect(node, 1)
+        c2 = await self.connect(node, 2, room=[c1])
+        for i in range(20):
+            pong = await c1.ws.ping(f"p{i}".encode())
+            await c1.say(f"line {i}")
+            try:
+                await asyncio.wait_for(pong, RECV_TIMEOUT)
+            except asyncio.TimeoutError:
+                self.fail(f"no pong for ping {i} within {RECV_TIMEOUT:g} s")
+        for i in range(20):
+            await c2.expect(f"0 line {i}")
+
     async def test_disconnect_is_announced_and_numbers_are_never_reused(self):
         """A departure is announced as `Client N disconnected`; a newcomer gets a fresh number."""
         node = await self.start_node()
