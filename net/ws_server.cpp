@@ -231,7 +231,7 @@ size_t ws_server::send_group_run(size_t first, size_t& sent) {
     auto con = static_cast<const ws_link&>(*link).connection().lock();
     if (!con)
       continue;
-    if (con->shares_frames && !excepted(link.get(), first, last)) {
+    if (!excepted(link.get(), first, last)) {
       // An error here means the connection is closing: nothing to do.
       if (admit(con, run_bytes) && !con->send(whole))
         sent += lines;
@@ -266,17 +266,15 @@ bool ws_server::admit(const ws_connection_ptr& con, size_t bytes) {
   return false;
 }
 
-// Queues `text` as `frame` (framed here if null or if the client frames
-// differently), or drops the client if its backlog is too large. Returns
-// whether the frame was queued.
+// Queues `text` as `frame` (framed here if null), or drops the client if
+// its backlog is too large. Returns whether the frame was queued.
 bool ws_server::send(const ws_connection_ptr& con, const std::string& text,
                      const ws_endpoint::message_ptr& frame) {
   if (!admit(con, text.size()))
     return false;
   // An error here means the connection is closing: nothing to do.
-  auto ec = frame && con->shares_frames
-              ? con->send(frame)
-              : con->send(text, websocketpp::frame::opcode::text);
+  auto ec = frame ? con->send(frame)
+                  : con->send(text, websocketpp::frame::opcode::text);
   return !ec;
 }
 
@@ -302,6 +300,15 @@ bool ws_server::on_validate(connection_hdl hdl) {
     return false;
   // These throw only outside a handler; no exception may leave Asio's.
   try {
+    // RFC 6455 and the drafts that frame as it does (7, 8) name their
+    // version; websocketpp also takes the pre-RFC draft hixie-76, which
+    // does not, frames differently, and whose key after the headers it
+    // misreads when that key straddles two reads. PROTOCOL.md is RFC 6455.
+    if (con->get_request_header("Sec-WebSocket-Version").empty()) {
+      con->set_status(websocketpp::http::status_code::upgrade_required);
+      con->replace_header("Sec-WebSocket-Version", "13, 8, 7");
+      return false;
+    }
     if (!origin_allowed(allowed_origins_, con->get_request_header("Origin"))) {
       con->set_status(websocketpp::http::status_code::forbidden);
       return false;
@@ -330,8 +337,6 @@ void ws_server::on_open(connection_hdl hdl) {
   }
   auto now = steady_clock::now();
   con->last_heard = now;
-  con->shares_frames
-    = !con->get_request_header("Sec-WebSocket-Version").empty();
   con->reads = token_bucket{config_.max_frames_per_second, config_.frame_burst,
                             now};
   con->session = make_session_(std::make_shared<ws_link>(*this, con));

@@ -70,9 +70,6 @@ struct ws_config : websocketpp::config::asio {
     bool rate_limited = false;
     /// Set once we decided to drop this client.
     bool dropping = false;
-    /// RFC 6455 framing (not the draft hixie-76's): the client can share
-    /// the frames the bridge prepares once per broadcast.
-    bool shares_frames = false;
   };
 };
 
