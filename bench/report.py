@@ -168,10 +168,10 @@ def main():
     # that sometimes stalls (uvloop here) must not lower the bar.
     def fastest(s):
         return max(by[s]["tp_runs"], key=lambda r: r["deliveries_per_s"],
-                   default=None)
+                   default={})
 
     goals = []
-    bv, bs = best(lambda s: fastest(s) and fastest(s)["deliveries_per_s"])
+    bv, bs = best(lambda s: fastest(s).get("deliveries_per_s"))
     if tp(base) and bv:
         r = tp(base) / bv
         goals.append((f"throughput ≥ 2× the best peer ({bs}, its fastest "

@@ -971,11 +971,6 @@ def _strip_prompts(line):
     return line
 
 
-# --------------------------------------------------------------------------
-# 8. Shutdown
-# --------------------------------------------------------------------------
-
-
 class DraftProtocolTests(ChatNodeTestCase):
     # The example handshake of draft-ietf-hybi-thewebsocketprotocol-00
     # (hixie-76), section 1.3.
@@ -1011,6 +1006,11 @@ class DraftProtocolTests(ChatNodeTestCase):
         self.assertIn(b"\r\nSec-WebSocket-Version: 13, 8, 7\r\n", head)
         await c1.expect_silence(0.3, why="no arrival of the refused client")
         await self.connect(node, 2, room=[c1])
+
+
+# --------------------------------------------------------------------------
+# 8. Shutdown
+# --------------------------------------------------------------------------
 
 
 class ShutdownTests(ChatNodeTestCase):

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -19,10 +20,11 @@
 
 #include <asio.hpp>
 
+#include "net/frame.hpp"
+
 namespace {
 
 using asio::ip::tcp;
-using frame_ptr = std::shared_ptr<const std::string>;
 
 // SHA-1 (RFC 3174), only for Sec-WebSocket-Accept.
 std::array<uint8_t, 20> sha1(const std::string& msg) {
@@ -97,27 +99,6 @@ std::string base64(const uint8_t* p, size_t n) {
   return out;
 }
 
-// An unmasked server text frame around `text`.
-frame_ptr make_frame(const std::string& text) {
-  auto f = std::make_shared<std::string>();
-  f->reserve(text.size() + 10);
-  f->push_back(static_cast<char>(0x81));
-  auto n = text.size();
-  if (n < 126) {
-    f->push_back(static_cast<char>(n));
-  } else if (n < 65536) {
-    f->push_back(126);
-    f->push_back(static_cast<char>(n >> 8));
-    f->push_back(static_cast<char>(n & 0xff));
-  } else {
-    f->push_back(127);
-    for (int i = 7; i >= 0; --i)
-      f->push_back(static_cast<char>((uint64_t{n} >> (i * 8)) & 0xff));
-  }
-  f->append(text);
-  return f;
-}
-
 class session;
 
 // The room: every open session, the large-room summary counters, and the
@@ -132,7 +113,7 @@ struct room {
   int arrived = 0;
   int left = 0;
   std::vector<std::shared_ptr<session>> to_flush;
-  void to_others(session* skip, const frame_ptr& f);
+  void to_others(session* skip, const std::string& frame);
   void flush_later(std::shared_ptr<session> s);
   void flush_all();
 };
@@ -149,12 +130,13 @@ public:
     read_handshake();
   }
 
-  void deliver(const frame_ptr& f) {
+  // Queues bytes (a frame, or the handshake's answer) for this turn's write.
+  void deliver(std::string_view bytes) {
     if (!socket_.is_open())
       return;
     if (pending_.empty())
       room_.flush_later(shared_from_this());
-    pending_ += *f;
+    pending_ += bytes;
   }
 
   // Everything delivered since the last write leaves in one write.
@@ -195,10 +177,10 @@ private:
         auto v = head.find_first_not_of(' ', key_at + 18);
         auto key = head.substr(v, head.find("\r\n", v) - v);
         auto digest = sha1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-        auto reply = std::make_shared<std::string>(
-          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-          "Connection: Upgrade\r\nSec-WebSocket-Accept: "
-          + base64(digest.data(), digest.size()) + "\r\n\r\n");
+        auto reply
+          = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Accept: "
+            + base64(digest.data(), digest.size()) + "\r\n\r\n";
         std::memmove(buf_.data(), buf_.data() + end + 4, used_ - end - 4);
         used_ -= end + 4;
         join(reply);
@@ -207,18 +189,18 @@ private:
       });
   }
 
-  void join(frame_ptr reply) {
+  void join(const std::string& reply) {
     id_ = room_.next_id++;
     since_ = std::chrono::steady_clock::now();
     joined_ = true;
     deliver(reply);
-    deliver(make_frame("You are Client " + std::to_string(id_)));
+    deliver(net::text_frame("You are Client " + std::to_string(id_)));
     room_.members.insert(this);
     if (room_.members.size() > room_.announce_limit)
       ++room_.arrived;
     else
       room_.to_others(
-        this, make_frame("Client " + std::to_string(id_) + " connected"));
+        this, net::text_frame("Client " + std::to_string(id_) + " connected"));
   }
 
   void leave() {
@@ -232,8 +214,8 @@ private:
     if (room_.members.size() >= room_.announce_limit)
       ++room_.left;
     else
-      room_.to_others(
-        nullptr, make_frame("Client " + std::to_string(id_) + " disconnected"));
+      room_.to_others(nullptr, net::text_frame("Client " + std::to_string(id_)
+                                               + " disconnected"));
   }
 
   void read() {
@@ -284,7 +266,8 @@ private:
         auto secs = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::steady_clock::now() - since_)
                       .count();
-        room_.to_others(this, make_frame(std::to_string(secs) + ' ' + line));
+        room_.to_others(this,
+                        net::text_frame(std::to_string(secs) + ' ' + line));
       }
     }
     std::memmove(buf_.data(), buf_.data() + pos, used_ - pos);
@@ -304,10 +287,10 @@ private:
   bool writing_ = false;
 };
 
-void room::to_others(session* skip, const frame_ptr& f) {
+void room::to_others(session* skip, const std::string& frame) {
   for (auto* s : members)
     if (s != skip)
-      s->deliver(f);
+      s->deliver(frame);
 }
 
 // The first delivery of a turn asks for one flush after the handlers that
@@ -338,8 +321,8 @@ void summarize(asio::steady_timer& timer, room& r) {
     if (ec)
       return;
     if (r.arrived || r.left) {
-      r.to_others(nullptr,
-                  make_frame(std::to_string(r.arrived) + " clients connected, "
+      r.to_others(nullptr, net::text_frame(
+                             std::to_string(r.arrived) + " clients connected, "
                              + std::to_string(r.left) + " disconnected ("
                              + std::to_string(r.members.size()) + " online)"));
       r.arrived = r.left = 0;
