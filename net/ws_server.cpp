@@ -140,39 +140,6 @@ void ws_server::shutdown(const std::string& goodbye) {
       say_goodbye(con);
 }
 
-namespace {
-
-// A line as one prepared frame that the queues of many clients can share.
-// The whole frame is the payload and the header stays empty: Asio gathers
-// at most 16 buffers per system call, so one buffer per frame sends twice
-// as many frames per call as header + payload would. websocketpp counts the
-// payload as unsent bytes, which stays right.
-ws_endpoint::message_ptr shared_frame(const std::string& text) {
-  auto frame = std::make_shared<ws_config::message_type>(
-    nullptr, websocketpp::frame::opcode::text, 0);
-  frame->get_raw_payload() = text_frame(text);
-  frame->set_prepared(true);
-  return frame;
-}
-
-// The prepared frames as one, back to back.
-ws_endpoint::message_ptr
-joined_frames(const std::vector<ws_endpoint::message_ptr>& frames) {
-  auto joined = std::make_shared<ws_config::message_type>(
-    nullptr, websocketpp::frame::opcode::text, 0);
-  auto& payload = joined->get_raw_payload();
-  size_t size = 0;
-  for (auto& frame : frames)
-    size += frame->get_payload().size();
-  payload.reserve(size);
-  for (auto& frame : frames)
-    payload += frame->get_payload();
-  joined->set_prepared(true);
-  return joined;
-}
-
-} // namespace
-
 void ws_server::deliver(std::weak_ptr<ws_endpoint::connection_type> con,
                         chat::shared_text text) {
   queue({std::move(con), nullptr, nullptr, std::move(text)});
@@ -188,8 +155,9 @@ void ws_server::queue(delivery d) {
     asio::post(io_, [this] { send_delivered(); });
 }
 
-// Sends what actors queued since the last turn. websocketpp then writes all
-// frames queued for one client in as few system calls as it can.
+// Queues what actors handed over since the last turn into the clients'
+// outboxes; flush_all() writes each outbox once, after the handlers that
+// are ready now have had their turn and perhaps added to it.
 void ws_server::send_delivered() {
   delivered_.take(sending_);
   size_t sent = 0;
@@ -200,7 +168,7 @@ void ws_server::send_delivered() {
       continue;
     }
     if (auto con = d.con.lock())
-      sent += send(con, *d.text, nullptr);
+      sent += send(con, text_frame(*d.text));
     ++i;
   }
   sending_.clear();
@@ -211,35 +179,34 @@ void ws_server::send_delivered() {
 // Sends the run of broadcasts to one group that starts at `first`; returns
 // where the run ends. Each line is framed once, and the run's frames once
 // more back to back: a recipient that gets every line of the run (all but
-// the lines' senders) takes them as one buffer, one entry in websocketpp's
-// queue and at most one system call, however many lines the room said
-// since the last turn.
+// the lines' senders) takes them in one copy into its outbox.
 size_t ws_server::send_group_run(size_t first, size_t& sent) {
   auto& group = *sending_[first].group;
   auto last = first;
   frames_.clear();
-  size_t run_bytes = 0;
   while (last < sending_.size()
-         && sending_[last].group == sending_[first].group) {
-    auto& text = *sending_[last++].text;
-    frames_.push_back(shared_frame(text));
-    run_bytes += text.size();
-  }
+         && sending_[last].group == sending_[first].group)
+    frames_.push_back(text_frame(*sending_[last++].text));
   auto lines = last - first;
-  auto whole = lines == 1 ? frames_.front() : joined_frames(frames_);
+  std::string_view whole = frames_.front();
+  if (lines > 1) {
+    joined_.clear();
+    for (auto& frame : frames_)
+      joined_ += frame;
+    whole = joined_;
+  }
   for (auto& link : group) {
     auto con = static_cast<const ws_link&>(*link).connection().lock();
     if (!con)
       continue;
     if (!excepted(link.get(), first, last)) {
-      // An error here means the connection is closing: nothing to do.
-      if (admit(con, run_bytes) && !con->send(whole))
+      if (send(con, whole))
         sent += lines;
       continue;
     }
     for (auto k = first; k < last; ++k)
       if (sending_[k].except != link.get())
-        sent += send(con, *sending_[k].text, frames_[k - first]);
+        sent += send(con, frames_[k - first]);
   }
   return last;
 }
@@ -258,7 +225,8 @@ bool ws_server::excepted(const chat::client_link* link, size_t first,
 bool ws_server::admit(const ws_connection_ptr& con, size_t bytes) {
   if (con->dropping)
     return false;
-  if (con->get_buffered_amount() + bytes <= config_.max_backlog_bytes)
+  if (con->get_buffered_amount() + con->unsent_bytes() + bytes
+      <= config_.max_backlog_bytes)
     return true;
   bump(stats_.slow_consumer_drops);
   drop(con, "too slow: more than " + std::to_string(config_.max_backlog_bytes)
@@ -266,16 +234,24 @@ bool ws_server::admit(const ws_connection_ptr& con, size_t bytes) {
   return false;
 }
 
-// Queues `text` as `frame` (framed here if null), or drops the client if
-// its backlog is too large. Returns whether the frame was queued.
-bool ws_server::send(const ws_connection_ptr& con, const std::string& text,
-                     const ws_endpoint::message_ptr& frame) {
-  if (!admit(con, text.size()))
+// Queues `frames` for `con`, or drops the client if its backlog is too
+// large. Returns whether they were queued.
+bool ws_server::send(const ws_connection_ptr& con, std::string_view frames) {
+  if (con->get_state() != websocketpp::session::state::open
+      || !admit(con, frames.size()))
     return false;
-  // An error here means the connection is closing: nothing to do.
-  auto ec = frame ? con->send(frame)
-                  : con->send(text, websocketpp::frame::opcode::text);
-  return !ec;
+  if (con->queue(frames)) {
+    if (unflushed_.empty())
+      asio::post(io_, [this] { flush_all(); });
+    unflushed_.push_back(con);
+  }
+  return true;
+}
+
+void ws_server::flush_all() {
+  for (auto& con : unflushed_)
+    con->flush();
+  unflushed_.clear();
 }
 
 void ws_server::drop(const ws_connection_ptr& con, const std::string& why) {
@@ -288,7 +264,7 @@ void ws_server::drop(const ws_connection_ptr& con, const std::string& why) {
 
 void ws_server::say_goodbye(const ws_connection_ptr& con) {
   std::error_code ec;
-  if (!con->send(goodbye_, websocketpp::frame::opcode::text))
+  if (send(con, text_frame(goodbye_)))
     bump(stats_.frames_out);
   con->close(websocketpp::close::status::going_away, goodbye_, ec);
 }

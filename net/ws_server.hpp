@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -18,14 +19,15 @@
 #include "net/handoff.hpp"
 #include "net/http_service.hpp"
 #include "net/origins.hpp"
+#include "net/outbox_transport.hpp"
 #include "net/token_bucket.hpp"
 
 namespace net {
 
-/// websocketpp's Asio configuration, with quiet logs and a slot on every
-/// connection for the bridge's per-connection state. One thread runs Asio
-/// and is the only one to touch websocketpp, so it needs no strands and no
-/// locks.
+/// websocketpp's Asio configuration, with quiet logs, an outbox on every
+/// connection and a slot for the bridge's per-connection state. One thread
+/// runs Asio and is the only one to touch websocketpp, so it needs no
+/// strands and no locks.
 struct ws_config : websocketpp::config::asio {
   using type = ws_config;
   using concurrency_type = websocketpp::concurrency::none;
@@ -40,8 +42,7 @@ struct ws_config : websocketpp::config::asio {
     using elog_type = type::elog_type;
     static const bool enable_multithreading = false;
   };
-  using transport_type
-    = websocketpp::transport::asio::endpoint<transport_config>;
+  using transport_type = outbox_endpoint<transport_config>;
 
   static const websocketpp::log::level elog_level
     = websocketpp::log::elevel::none;
@@ -162,8 +163,8 @@ private:
   size_t send_group_run(size_t first, size_t& sent);
   bool excepted(const chat::client_link* link, size_t first, size_t last) const;
   bool admit(const ws_connection_ptr& con, size_t bytes);
-  bool send(const ws_connection_ptr& con, const std::string& text,
-            const ws_endpoint::message_ptr& frame);
+  bool send(const ws_connection_ptr& con, std::string_view frames);
+  void flush_all();
 
   ws_server_config config_;
   std::vector<std::string> allowed_origins_;
@@ -184,10 +185,14 @@ private:
     chat::shared_text text;
   };
   handoff<delivery> delivered_;
-  /// The batch being sent and the frames of one run of broadcasts; kept to
-  /// reuse their capacity.
+  /// The batch being sent, the frames of one run of broadcasts and the
+  /// same back to back; kept to reuse their capacity.
   std::vector<delivery> sending_;
-  std::vector<ws_endpoint::message_ptr> frames_;
+  std::vector<std::string> frames_;
+  std::string joined_;
+  /// Connections with bytes in their outbox and no write in flight; one
+  /// posted flush_all() writes them all.
+  std::vector<ws_connection_ptr> unflushed_;
 };
 
 } // namespace net
