@@ -25,6 +25,8 @@
 
 #include <asio.hpp>
 
+#include "bench/latency_histogram.hpp"
+
 namespace {
 
 using clock_type = std::chrono::steady_clock;
@@ -170,13 +172,12 @@ double proc_cpu_s(int pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty())
-    return 0;
-  auto k = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
-}
+// CPU of the generator and the server, and wall time, at one moment.
+struct cpu_mark {
+  double cpu_s;
+  double server_cpu_s;
+  double wall_s;
+};
 
 // A line of stamped traffic: who sent it, when, how many must still get it.
 struct message {
@@ -253,7 +254,8 @@ private:
   void send_stamped(int sender, bool broadcast);
   void settle();
   std::string head(const char* scenario, int clients);
-  std::string tail(double cpu0, double wall0, double scpu0);
+  cpu_mark mark_now() const;
+  std::string tail(const cpu_mark& from, const cpu_mark& to) const;
   int hold();
   int broadcast();
   bool broadcast_step(int n, double& p95);
@@ -271,7 +273,7 @@ private:
   int target_ = 0;
   // Stamped lines and what the receivers measured.
   std::vector<message> msgs_;
-  std::vector<double> latencies_ms_;
+  chat_bench::latency_histogram latencies_;
   int64_t deliveries_ = 0;
   int64_t stray_ = 0;
   bool broadcasting_ = false;
@@ -475,13 +477,13 @@ void bench::on_text(int receiver, const char* data, size_t len, int64_t t) {
   auto& m = msgs_[id];
   ++deliveries_;
   if (!broadcasting_)
-    latencies_ms_.push_back(static_cast<double>(t - m.sent_ns) / 1e6);
+    latencies_.record(t - m.sent_ns);
   m.last_ns = t;
   if (--m.remaining > 0)
     return;
   ++completed_;
   if (broadcasting_) {
-    latencies_ms_.push_back(static_cast<double>(t - m.sent_ns) / 1e6);
+    latencies_.record(t - m.sent_ns);
     if (started_ < opt_.rounds)
       send_stamped(next_sender_++ % target_, true);
   } else if (closed_loop_ && t < stop_sending_ns_) {
@@ -563,14 +565,20 @@ std::string bench::head(const char* scenario, int clients) {
   return os.str();
 }
 
-std::string bench::tail(double cpu0, double wall0, double scpu0) {
-  auto wall = static_cast<double>(now_ns()) / 1e9 - wall0;
-  auto cpu = own_cpu_s() - cpu0;
+cpu_mark bench::mark_now() const {
+  return {own_cpu_s(), proc_cpu_s(opt_.server_pid),
+          static_cast<double>(now_ns()) / 1e9};
+}
+
+// CPU and wall time from `from` to `to`, the phase being measured.
+std::string bench::tail(const cpu_mark& from, const cpu_mark& to) const {
+  auto wall = to.wall_s - from.wall_s;
+  auto cpu = to.cpu_s - from.cpu_s;
   std::ostringstream os;
   os << ",\"wall_s\":" << wall << ",\"bench_cpu_s\":" << cpu
      << ",\"bench_cpu_pct\":" << (wall > 0 ? 100 * cpu / wall : 0);
   if (opt_.server_pid > 0) {
-    auto scpu = proc_cpu_s(opt_.server_pid) - scpu0;
+    auto scpu = to.server_cpu_s - from.server_cpu_s;
     os << ",\"server_cpu_s\":" << scpu
        << ",\"server_cpu_pct\":" << (wall > 0 ? 100 * scpu / wall : 0);
   }
@@ -580,9 +588,7 @@ std::string bench::tail(double cpu0, double wall0, double scpu0) {
 
 int bench::hold() {
   auto rss0 = rss_bytes(opt_.server_pid);
-  auto cpu0 = own_cpu_s();
-  auto scpu0 = proc_cpu_s(opt_.server_pid);
-  auto wall0 = static_cast<double>(now_ns()) / 1e9;
+  auto from = mark_now();
   auto t0 = clock_type::now();
   connect_to(opt_.clients);
   double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -592,8 +598,8 @@ int bench::hold() {
             << ",\"connects_per_s\":" << (secs > 0 ? open_ / secs : 0)
             << ",\"server_rss_before\":" << rss0
             << ",\"server_rss_after\":" << rss1 << ",\"bytes_per_client\":"
-            << (open_ > 0 ? (rss1 - rss0) / open_ : 0)
-            << tail(cpu0, wall0, scpu0) << std::endl;
+            << (open_ > 0 ? (rss1 - rss0) / open_ : 0) << tail(from, mark_now())
+            << std::endl;
   return open_ > 0 ? 0 : 1;
 }
 
@@ -603,11 +609,9 @@ bool bench::broadcast_step(int n, double& p95) {
   connect_to(n);
   double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
   settle();
-  auto cpu0 = own_cpu_s();
-  auto scpu0 = proc_cpu_s(opt_.server_pid);
-  auto wall0 = static_cast<double>(now_ns()) / 1e9;
+  auto from = mark_now();
   msgs_.clear();
-  latencies_ms_.clear();
+  latencies_.clear();
   deliveries_ = started_ = completed_ = 0;
   broadcasting_ = true;
   for (int i = 0; i < opt_.in_flight && started_ < opt_.rounds; ++i)
@@ -615,21 +619,22 @@ bool bench::broadcast_step(int n, double& p95) {
   bool ok = run_until([&] { return completed_ >= opt_.rounds; }, opt_.timeout_s,
                       "broadcast");
   broadcasting_ = false;
-  auto lat = latencies_ms_;
-  // A broadcast that never finished counts as infinitely late.
+  auto to = mark_now();
+  // A broadcast that never finished counts as infinitely late (1e9 ms).
   for (int i = completed_; i < opt_.rounds; ++i)
-    lat.push_back(1e9);
-  p95 = percentile(lat, 0.95);
-  auto wall = static_cast<double>(now_ns()) / 1e9 - wall0;
+    latencies_.record(int64_t{1'000'000'000'000'000});
+  p95 = latencies_.percentile_ms(0.95);
+  auto wall = to.wall_s - from.wall_s;
   std::cout << head("broadcast", n) << ",\"connect_s\":" << secs
             << ",\"in_flight\":" << opt_.in_flight
             << ",\"rounds\":" << opt_.rounds << ",\"completed\":" << completed_
             << ",\"deliveries\":" << deliveries_ << ",\"deliveries_per_s\":"
             << (wall > 0 ? static_cast<double>(deliveries_) / wall : 0)
-            << ",\"p50_ms\":" << percentile(lat, 0.50) << ",\"p95_ms\":" << p95
-            << ",\"p99_ms\":" << percentile(lat, 0.99) << ",\"max_ms\":"
-            << (lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end()))
-            << tail(cpu0, wall0, scpu0) << std::endl;
+            << ",\"p50_ms\":" << latencies_.percentile_ms(0.50)
+            << ",\"p95_ms\":" << p95
+            << ",\"p99_ms\":" << latencies_.percentile_ms(0.99)
+            << ",\"max_ms\":" << latencies_.max_ms() << tail(from, to)
+            << std::endl;
   return ok && open_ == n;
 }
 
@@ -656,13 +661,10 @@ int bench::broadcast() {
 int bench::throughput() {
   connect_to(opt_.clients);
   settle();
-  auto cpu0 = own_cpu_s();
-  auto scpu0 = proc_cpu_s(opt_.server_pid);
-  auto wall0 = static_cast<double>(now_ns()) / 1e9;
+  auto from = mark_now();
   msgs_.clear();
   msgs_.reserve(1u << 20);
-  latencies_ms_.clear();
-  latencies_ms_.reserve(1u << 24);
+  latencies_.clear();
   deliveries_ = started_ = completed_ = 0;
   closed_loop_ = true;
   auto start = now_ns();
@@ -674,9 +676,11 @@ int bench::throughput() {
       send_stamped(i, false);
   run_until([&] { return now_ns() >= stop_sending_ns_; }, opt_.duration_s + 1,
             "throughput");
+  // CPU is measured over the flat-out phase only, not the drain after it.
+  auto to = mark_now();
   auto measured = deliveries_;
   auto secs = static_cast<double>(now_ns() - start) / 1e9;
-  auto lat = latencies_ms_;
+  auto lat = latencies_;
   // Let what is in flight arrive (bounded), so that the server is idle again.
   closed_loop_ = false;
   run_until([&] { return completed_ >= started_; }, 10, "drain");
@@ -684,10 +688,9 @@ int bench::throughput() {
             << ",\"lines_sent\":" << started_ << ",\"deliveries\":" << measured
             << ",\"deliveries_per_s\":"
             << (secs > 0 ? static_cast<double>(measured) / secs : 0)
-            << ",\"p50_ms\":" << percentile(lat, 0.50)
-            << ",\"p99_ms\":" << percentile(lat, 0.99)
-            << ",\"stray_frames\":" << stray_ << tail(cpu0, wall0, scpu0)
-            << std::endl;
+            << ",\"p50_ms\":" << lat.percentile_ms(0.50)
+            << ",\"p99_ms\":" << lat.percentile_ms(0.99)
+            << ",\"stray_frames\":" << stray_ << tail(from, to) << std::endl;
   return measured > 0 ? 0 : 1;
 }
 
