@@ -1,8 +1,10 @@
 // limit-relay: the least work a chat relay can do here, a peer for bench/run.
 // One thread on Asio, a bare RFC 6455 handshake, no actors and no WebSocket
-// library. Each line is framed once; every recipient appends that frame to
-// its own contiguous buffer, and once per turn of the loop each client's
-// buffer leaves in one write. Not a product: no limits, no ping, no page.
+// library. Each line is framed once and waits for the end of the turn of the
+// loop; then the turn's frames, joined, are copied once into the buffer of
+// every client that said none of them (the others get theirs one by one),
+// and each client's buffer leaves in one write. Not a product: no limits,
+// no ping, no page.
 
 #include <array>
 #include <chrono>
@@ -101,8 +103,14 @@ std::string base64(const uint8_t* p, size_t n) {
 
 class session;
 
-// The room: every open session, the large-room summary counters, and the
-// sessions with bytes to write at the end of this turn.
+// A frame said this turn, and who said it (0: the room; else not to them).
+struct said_line {
+  int sender;
+  std::string frame;
+};
+
+// The room: every open session, the large-room summary counters, the lines
+// said this turn and the sessions with bytes to write at its end.
 struct room {
   explicit room(asio::io_context& io) : io(io) {
   }
@@ -112,10 +120,14 @@ struct room {
   size_t announce_limit = 1000;
   int arrived = 0;
   int left = 0;
+  std::vector<said_line> said;
+  std::string joined;
   std::vector<std::shared_ptr<session>> to_flush;
-  void to_others(session* skip, const std::string& frame);
+  bool flush_posted = false;
+  void to_others(session* sender, std::string frame);
   void flush_later(std::shared_ptr<session> s);
-  void flush_all();
+  void end_of_turn();
+  void fan_out();
 };
 
 // One client: handshake, then masked frames in, shared frames out.
@@ -129,6 +141,13 @@ public:
     socket_.set_option(tcp::no_delay(true), ec);
     read_handshake();
   }
+
+  int id() const {
+    return id_;
+  }
+
+  // Said one of this turn's lines: gets the others' one by one.
+  bool spoke = false;
 
   // Queues bytes (a frame, or the handshake's answer) for this turn's write.
   void deliver(std::string_view bytes) {
@@ -287,24 +306,51 @@ private:
   bool writing_ = false;
 };
 
-void room::to_others(session* skip, const std::string& frame) {
-  for (auto* s : members)
-    if (s != skip)
-      s->deliver(frame);
+// The first line or delivery of a turn asks for one end_of_turn() after
+// the handlers that are ready now, so the lines of this turn leave together.
+void room::to_others(session* sender, std::string frame) {
+  if (sender)
+    sender->spoke = true;
+  said.push_back({sender ? sender->id() : 0, std::move(frame)});
+  if (!std::exchange(flush_posted, true))
+    asio::post(io, [this] { end_of_turn(); });
 }
 
-// The first delivery of a turn asks for one flush after the handlers that
-// are ready now, so a client's lines of this turn leave together.
 void room::flush_later(std::shared_ptr<session> s) {
-  if (to_flush.empty())
-    asio::post(io, [this] { flush_all(); });
   to_flush.push_back(std::move(s));
+  if (!std::exchange(flush_posted, true))
+    asio::post(io, [this] { end_of_turn(); });
 }
 
-void room::flush_all() {
+void room::end_of_turn() {
+  fan_out();
   auto flushing = std::exchange(to_flush, {});
+  flush_posted = false;
   for (auto& s : flushing)
     s->flush();
+}
+
+void room::fan_out() {
+  if (said.empty())
+    return;
+  std::string_view whole = said.front().frame;
+  if (said.size() > 1) {
+    joined.clear();
+    for (auto& line : said)
+      joined += line.frame;
+    whole = joined;
+  }
+  for (auto* s : members) {
+    if (!s->spoke) {
+      s->deliver(whole);
+      continue;
+    }
+    s->spoke = false;
+    for (auto& line : said)
+      if (line.sender != s->id())
+        s->deliver(line.frame);
+  }
+  said.clear();
 }
 
 void accept_loop(tcp::acceptor& acceptor, room& r) {
