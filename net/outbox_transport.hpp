@@ -46,12 +46,27 @@ public:
     return idle;
   }
 
-  /// Starts writing the outbox, unless a write is in flight.
+  /// Starts the next write, unless one is in flight: the outbox, or as much
+  /// of it as was queued before websocketpp's waiting write, then that.
   void flush() {
-    if (writing_ != writer::none || outbox_.empty())
+    if (writing_ != writer::none)
       return;
-    // sending_ is empty here; swapping keeps both buffers' capacity.
-    std::swap(outbox_, sending_);
+    if (theirs_ && theirs_->after == 0) {
+      auto d = std::move(theirs_);
+      write_theirs(d->bufs, std::move(d->handler));
+      return;
+    }
+    if (outbox_.empty())
+      return;
+    auto bytes = theirs_ ? theirs_->after : outbox_.size();
+    if (bytes == outbox_.size()) {
+      std::swap(outbox_, sending_); // sending_ is empty here
+    } else {
+      sending_.assign(outbox_, 0, bytes);
+      outbox_.erase(0, bytes);
+    }
+    if (theirs_)
+      theirs_->after = 0;
     writing_ = writer::outbox;
     ::asio::async_write(
       this->get_socket(), ::asio::buffer(sending_),
@@ -77,10 +92,12 @@ public:
       write_theirs(bufs, std::move(handler));
       return;
     }
-    // Behind the outbox, which is in flight or waits for the bridge's
-    // flush: a close frame must follow the last lines.
+    // Behind what the outbox holds now (a close frame must follow the last
+    // lines) and what is in flight, but before what is queued later (a pong
+    // must not wait for a steady stream of lines).
     assert(!theirs_);
-    theirs_ = std::make_unique<deferred>(deferred{bufs, std::move(handler)});
+    theirs_ = std::make_unique<deferred>(
+      deferred{bufs, std::move(handler), outbox_.size()});
   }
 
 private:
@@ -91,6 +108,8 @@ private:
   struct deferred {
     std::vector<buffer> bufs;
     write_handler handler;
+    /// Bytes at the head of the outbox that must leave first.
+    size_t after;
   };
 
   void write_theirs(const std::vector<buffer>& bufs, write_handler handler) {
@@ -118,11 +137,6 @@ private:
     writing_ = writer::none;
     if (ec) {
       fail();
-      return;
-    }
-    if (theirs_) {
-      auto d = std::move(theirs_);
-      write_theirs(d->bufs, std::move(d->handler));
       return;
     }
     flush();

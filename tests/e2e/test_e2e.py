@@ -21,6 +21,7 @@ import math
 import os
 import re
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -1027,6 +1028,48 @@ class ShutdownTests(ChatNodeTestCase):
             await c.expect(SHUTDOWN_LINE)
         await asyncio.gather(*(c.expect_close(1001) for c in (c1, c2, c3)))
         status = await node.wait_exit(EXIT_TIMEOUT - (time.monotonic() - t0))
+        self.assertEqual(status, 0, f"exit status after SIGTERM; stderr:\n{node.stderr_tail()}")
+
+    async def test_a_client_behind_on_reading_gets_every_line_then_the_goodbye_then_1001(self):
+        """A client that stopped reading while lines piled up for it gets them
+        all once it reads again, then `Server shutting down`, then close 1001:
+        no line is lost behind the close frame, none comes after it."""
+        node = await self.start_node("--max-frames-per-second=0", "--max-backlog-bytes=67108864")
+        # A small receive window and a client library that stops reading after
+        # one queued message: the node's writes to it stall.
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", node.port))
+        started = time.monotonic()
+        ws = await websockets.connect(
+            node.url, sock=sock, open_timeout=RECV_TIMEOUT, close_timeout=1,
+            ping_interval=None, max_size=None, max_queue=1, read_limit=4096,
+        )
+        slow = Client(ws, 1, started, time.monotonic())
+        self.addAsyncCleanup(slow.close)
+        await slow.expect("You are Client 1")
+        talker = await self.connect(node, 2)
+        await slow.expect("Client 2 connected")
+        filler = "x" * 16000  # 200 of these are more than the socket buffers hold
+        for k in range(180):
+            await talker.say(f"{k:03d} {filler}")
+        await asyncio.sleep(1.0)  # the node's write to the slow client is stuck now
+        for k in range(180, 200):  # these wait behind it
+            await talker.say(f"{k:03d} {filler}")
+        await asyncio.sleep(0.3)
+        node.signal(signal.SIGTERM)
+        await asyncio.sleep(0.3)  # the goodbye and the close frame queue up too
+        for k in range(200):
+            await slow.expect_where(
+                lambda f, k=k: re.fullmatch(rf"\d+ {k:03d} x{{16000}}", f) is not None,
+                f"line {k:03d} of 200",
+            )
+        await slow.expect(SHUTDOWN_LINE)
+        await slow.expect_close(1001)
+        await talker.expect(SHUTDOWN_LINE)
+        await talker.expect_close(1001)
+        status = await node.wait_exit(EXIT_TIMEOUT)
         self.assertEqual(status, 0, f"exit status after SIGTERM; stderr:\n{node.stderr_tail()}")
 
     async def test_sigint_behaves_like_sigterm(self):
