@@ -35,9 +35,14 @@ public:
   using write_handler = websocketpp::transport::write_handler;
   using buffer = websocketpp::transport::buffer;
 
-  /// Appends `bytes` (whole frames) to the outbox. Returns whether the
-  /// caller must call flush() for them to leave; if not, the write in
-  /// flight takes them along when it is done.
+  /// Whether a write on this connection failed: nothing more leaves.
+  bool broken() const {
+    return broken_;
+  }
+
+  /// Appends `bytes` (whole frames) to the outbox unless broken(). Returns
+  /// whether the caller must call flush() for them to leave; if not, the
+  /// write in flight takes them along when it is done.
   bool queue(std::string_view bytes) {
     if (broken_)
       return false;

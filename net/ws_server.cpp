@@ -237,7 +237,7 @@ bool ws_server::admit(const ws_connection_ptr& con, size_t bytes) {
 // Queues `frames` for `con`, or drops the client if its backlog is too
 // large. Returns whether they were queued.
 bool ws_server::send(const ws_connection_ptr& con, std::string_view frames) {
-  if (con->get_state() != websocketpp::session::state::open
+  if (con->get_state() != websocketpp::session::state::open || con->broken()
       || !admit(con, frames.size()))
     return false;
   if (con->queue(frames)) {
