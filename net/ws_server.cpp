@@ -167,8 +167,11 @@ void ws_server::send_delivered() {
       i = send_group_run(i, sent);
       continue;
     }
-    if (auto con = d.con.lock())
-      sent += send(con, text_frame(*d.text));
+    if (auto con = d.con.lock()) {
+      framed_.clear();
+      append_text_frame(framed_, *d.text);
+      sent += send(con, framed_);
+    }
     ++i;
   }
   sending_.clear();
@@ -177,36 +180,36 @@ void ws_server::send_delivered() {
 }
 
 // Sends the run of broadcasts to one group that starts at `first`; returns
-// where the run ends. Each line is framed once, and the run's frames once
-// more back to back: a recipient that gets every line of the run (all but
-// the lines' senders) takes them in one copy into its outbox.
+// where the run ends. The run's lines are framed once, back to back: a
+// recipient that gets every line of the run (all but the lines' senders)
+// takes them in one copy into its outbox, a sender the others' one by one.
 size_t ws_server::send_group_run(size_t first, size_t& sent) {
   auto& group = *sending_[first].group;
   auto last = first;
-  frames_.clear();
+  framed_.clear();
+  frame_starts_.assign(1, 0);
   while (last < sending_.size()
-         && sending_[last].group == sending_[first].group)
-    frames_.push_back(text_frame(*sending_[last++].text));
-  auto lines = last - first;
-  std::string_view whole = frames_.front();
-  if (lines > 1) {
-    joined_.clear();
-    for (auto& frame : frames_)
-      joined_ += frame;
-    whole = joined_;
+         && sending_[last].group == sending_[first].group) {
+    append_text_frame(framed_, *sending_[last++].text);
+    frame_starts_.push_back(framed_.size());
   }
+  std::string_view all = framed_;
+  auto frame = [&](size_t k) {
+    auto begin = frame_starts_[k - first];
+    return all.substr(begin, frame_starts_[k - first + 1] - begin);
+  };
   for (auto& link : group) {
     auto con = static_cast<const ws_link&>(*link).connection().lock();
     if (!con)
       continue;
     if (!excepted(link.get(), first, last)) {
-      if (send(con, whole))
-        sent += lines;
+      if (send(con, all))
+        sent += last - first;
       continue;
     }
     for (auto k = first; k < last; ++k)
       if (sending_[k].except != link.get())
-        sent += send(con, frames_[k - first]);
+        sent += send(con, frame(k));
   }
   return last;
 }

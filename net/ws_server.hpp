@@ -185,11 +185,12 @@ private:
     chat::shared_text text;
   };
   handoff<delivery> delivered_;
-  /// The batch being sent, the frames of one run of broadcasts and the
-  /// same back to back; kept to reuse their capacity.
+  /// The batch being sent, and the frames of one line or of one run of
+  /// broadcasts back to back, with where each frame starts (and the run
+  /// ends); kept to reuse their capacity.
   std::vector<delivery> sending_;
-  std::vector<std::string> frames_;
-  std::string joined_;
+  std::string framed_;
+  std::vector<size_t> frame_starts_;
   /// Connections with bytes in their outbox and no write in flight; one
   /// posted flush_all() writes them all.
   std::vector<ws_connection_ptr> unflushed_;

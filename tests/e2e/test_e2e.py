@@ -97,6 +97,41 @@ def node_binary():
 # --------------------------------------------------------------------------
 
 
+METRIC_RE = re.compile(r"^(\w+) (\d+)$")
+
+
+async def http_request(port, target, method="GET", headers=()):
+    """One plain HTTP request on the node's port; returns (status,
+    {lowercase header: value}, body text)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        lines = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", *headers]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), RECV_TIMEOUT)  # node closes
+    finally:
+        writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in header_lines:
+        key, _, value = line.partition(":")
+        fields[key.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), fields, body.decode("utf-8")
+
+
+async def metrics(port):
+    """The node's /metrics as {name: value}."""
+    status, fields, body = await http_request(port, "/metrics")
+    assert status == 200, status
+    values = {}
+    for line in body.splitlines():
+        m = METRIC_RE.match(line)
+        if m:
+            values[m.group(1)] = int(m.group(2))
+    return values
+
+
 class Node:
     """A running chat-node process on an ephemeral port."""
 
@@ -1052,14 +1087,25 @@ class ShutdownTests(ChatNodeTestCase):
         talker = await self.connect(node, 2)
         await slow.expect("Client 2 connected")
         filler = "x" * 16000  # 200 of these are more than the socket buffers hold
+
+        async def frames_sent_reach(count):
+            deadline = time.monotonic() + RECV_TIMEOUT
+            while (await metrics(node.port))["chat_frames_sent_total"] < count:
+                if time.monotonic() > deadline:
+                    self.fail(f"the node did not send {count} frames within {RECV_TIMEOUT:g} s")
+                await asyncio.sleep(0.02)
+
+        sent = (await metrics(node.port))["chat_frames_sent_total"]
         for k in range(180):
             await talker.say(f"{k:03d} {filler}")
-        await asyncio.sleep(1.0)  # the node's write to the slow client is stuck now
+        await frames_sent_reach(sent + 180)  # the write to the slow client is stuck now
         for k in range(180, 200):  # these wait behind it
             await talker.say(f"{k:03d} {filler}")
-        await asyncio.sleep(0.3)
+        await frames_sent_reach(sent + 200)
         node.signal(signal.SIGTERM)
-        await asyncio.sleep(0.3)  # the goodbye and the close frame queue up too
+        # Once the talker has the goodbye, the node has queued the slow
+        # client's goodbye and close frame too.
+        await talker.expect(SHUTDOWN_LINE)
         for k in range(200):
             await slow.expect_where(
                 lambda f, k=k: re.fullmatch(rf"\d+ {k:03d} x{{16000}}", f) is not None,
@@ -1067,7 +1113,6 @@ class ShutdownTests(ChatNodeTestCase):
             )
         await slow.expect(SHUTDOWN_LINE)
         await slow.expect_close(1001)
-        await talker.expect(SHUTDOWN_LINE)
         await talker.expect_close(1001)
         status = await node.wait_exit(EXIT_TIMEOUT)
         self.assertEqual(status, 0, f"exit status after SIGTERM; stderr:\n{node.stderr_tail()}")

@@ -4,53 +4,19 @@ and of its Origin check, against real nodes on 127.0.0.1.
 
     /usr/bin/python3 tests/e2e/test_http.py --node build/chat-node -v
 
-Reuses the node and client helpers of test_e2e.py. HTTP is spoken over raw
+Reuses the node, client and HTTP helpers of test_e2e.py. HTTP is spoken over raw
 asyncio streams: nothing here reads proxy settings.
 """
 
 import asyncio
 import json
 import os
-import re
 import sys
 import unittest
 
 import websockets
 
-from test_e2e import RECV_TIMEOUT, ChatNodeTestCase
-
-METRIC_RE = re.compile(r"^(\w+) (\d+)$")
-
-
-async def http_request(port, target, method="GET", headers=()):
-    """One request; returns (status, {lowercase header: value}, body text)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        lines = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{port}", *headers]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-        await writer.drain()
-        raw = await asyncio.wait_for(reader.read(), RECV_TIMEOUT)  # node closes
-    finally:
-        writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    fields = {}
-    for line in header_lines:
-        key, _, value = line.partition(":")
-        fields[key.strip().lower()] = value.strip()
-    return int(status_line.split()[1]), fields, body.decode("utf-8")
-
-
-async def metrics(port):
-    status, fields, body = await http_request(port, "/metrics")
-    assert status == 200, status
-    values = {}
-    for line in body.splitlines():
-        m = METRIC_RE.match(line)
-        if m:
-            values[m.group(1)] = int(m.group(2))
-    return values
-
+from test_e2e import RECV_TIMEOUT, ChatNodeTestCase, http_request, metrics
 
 class HttpEndpointTests(ChatNodeTestCase):
     async def test_plain_requests_get_page_health_metrics_or_404(self):

@@ -35,3 +35,10 @@ TEST_CASE("a larger text frame has a 64-bit length", "[frame]") {
   auto line = std::string(0x10000, 'x');
   CHECK(text_frame(line) == bytes({0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}) + line);
 }
+
+TEST_CASE("frames appended to one buffer follow each other, each whole") {
+  std::string out = "x";
+  net::append_text_frame(out, "hi");
+  net::append_text_frame(out, "");
+  CHECK(out == "x" + bytes({0x81, 2, 'h', 'i'}) + bytes({0x81, 0}));
+}

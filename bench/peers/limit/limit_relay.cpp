@@ -126,6 +126,7 @@ struct room {
   bool flush_posted = false;
   void to_others(session* sender, std::string frame);
   void flush_later(std::shared_ptr<session> s);
+  void end_turn_later();
   void end_of_turn();
   void fan_out();
 };
@@ -306,18 +307,21 @@ private:
   bool writing_ = false;
 };
 
-// The first line or delivery of a turn asks for one end_of_turn() after
-// the handlers that are ready now, so the lines of this turn leave together.
 void room::to_others(session* sender, std::string frame) {
   if (sender)
     sender->spoke = true;
   said.push_back({sender ? sender->id() : 0, std::move(frame)});
-  if (!std::exchange(flush_posted, true))
-    asio::post(io, [this] { end_of_turn(); });
+  end_turn_later();
 }
 
 void room::flush_later(std::shared_ptr<session> s) {
   to_flush.push_back(std::move(s));
+  end_turn_later();
+}
+
+// The first line or delivery of a turn asks for one end_of_turn() after
+// the handlers that are ready now, so the lines of this turn leave together.
+void room::end_turn_later() {
   if (!std::exchange(flush_posted, true))
     asio::post(io, [this] { end_of_turn(); });
 }
