@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Turns chat-bench's JSON lines into bench/RESULTS.md and the p95 plot.
 
-usage: report.py RESULTS.jsonl RESULTS.md PLOT.png "SERVER ..."
+usage: report.py RESULTS.jsonl RESULTS.md PLOT.png "SERVER ..." ["PHASE ..."]
+
+PHASE: hold broadcast throughput latency (default: all). Only what the
+phases measured is written; a run of some phases says so at the top.
 """
 import datetime
 import json
@@ -34,10 +37,128 @@ def fmt(v, digits=0):
     return f"{int(round(v)):,}"
 
 
+def ms(v):
+    """A latency in ms: two decimals below 10 ms, one above."""
+    if v is None:
+        return "–"
+    return f"{v:.2f}" if v < 10 else f"{v:,.1f}"
+
+
+ALL_PHASES = ["hold", "broadcast", "throughput", "latency"]
+# A round that never finished is recorded as 1e9 ms.
+TIMED_OUT_MS = 1e8
+
+
+LAT_SERVERS = ("chat-node", "limit-relay")
+LAT_GOAL = 1.3
+
+
+def latency(rows):
+    """The section "Broadcast latency, issue 11" and its goal row.
+
+    rows: the latency phase's broadcast results, several runs per server and
+    in-flight value; each cell takes the run with the median p95 at that N.
+    Returns (lines, goal or None).
+    """
+    steps = [r for r in rows if r["scenario"] == "broadcast"]
+    if not steps:
+        return [], None
+    cells = {}  # (in_flight, n, server) -> [result, ...]
+    for r in steps:
+        cells.setdefault((r["in_flight"], r["clients"], r["server"]),
+                         []).append(r)
+
+    def median(k):
+        runs = sorted(cells.get(k, []), key=lambda r: r["p95_ms"])
+        return runs[(len(runs) - 1) // 2] if runs else None
+
+    def done(r):
+        return r is not None and r["completed"] == r["rounds"]
+
+    def lat(r, key):
+        if r is None:
+            return "–"
+        if not done(r):
+            return f"timed out ({r['completed']} of {r['rounds']})"
+        return ms(r[key])
+
+    flights = sorted({k[0] for k in cells})
+    ns = sorted({k[1] for k in cells})
+    nruns = max(len(v) for v in cells.values())
+    nrounds = max(r["rounds"] for r in steps)
+    out = ["## Broadcast latency, issue 11\n",
+           "One client sends a line; the time until the last of the N-1 "
+           "others has it. With 1 in flight the next line leaves as soon "
+           "as the previous one arrived everywhere; with 16, sixteen are "
+           f"under way at once. {nrounds} lines per N. Each server ran "
+           f"{nruns} time{'s' if nruns > 1 else ''} per in-flight value, a "
+           "fresh process each time stepping N up, chat-node and the limit "
+           "relay alternating; each cell is the run with the median p95 at "
+           "that N (its p50 beside it), every run's p95 below the table. "
+           f"Goal: chat-node's p95 ≤ {LAT_GOAL}× the limit relay's at "
+           "every N.\n"]
+    worst = None  # (ratio, n, in_flight)
+    missing = 0
+    for m in flights:
+        out.append(f"### {m} line{'s' if m > 1 else ''} in flight\n")
+        out.append("| N | chat-node p50 ms | chat-node p95 ms | "
+                   "limit-relay p50 ms | limit-relay p95 ms | "
+                   "p95 ratio | ≤ 1.3× |")
+        out.append("|---|---|---|---|---|---|---|")
+        for n in ns:
+            a = median((m, n, "chat-node"))
+            b = median((m, n, "limit-relay"))
+            ratio, met = "–", "–"
+            if done(a) and done(b) and b["p95_ms"] > 0:
+                q = a["p95_ms"] / b["p95_ms"]
+                ratio, met = f"{q:.2f}×", "yes" if q <= LAT_GOAL else "**no**"
+                if worst is None or q > worst[0]:
+                    worst = (q, n, m)
+            else:
+                missing += 1
+            out.append(f"| {n:,} | {lat(a, 'p50_ms')} | {lat(a, 'p95_ms')} "
+                       f"| {lat(b, 'p50_ms')} | {lat(b, 'p95_ms')} "
+                       f"| {ratio} | {met} |")
+        out.append("")
+        every = []
+        for s in LAT_SERVERS:
+            per_n = []
+            for n in ns:
+                runs = sorted(cells.get((m, n, s), []), key=lambda r: r["run"])
+                if runs:
+                    per_n.append(f"N={n:,}: " + ", ".join(
+                        ms(r["p95_ms"]) if done(r) else "timed out"
+                        for r in runs))
+            if per_n:
+                every.append(f"{s} " + "; ".join(per_n))
+        out.append("p95 ms of every run, in order: " + " — ".join(every)
+                   + ".\n")
+    cnt = len(flights) * len(ns)
+    goal = (f"broadcast p95 ≤ {LAT_GOAL}× the limit relay's at every N ("
+            + ", ".join(f"{n:,}" for n in ns) + "), "
+            + " and ".join(str(m) for m in flights)
+            + " lines in flight (issue 11)")
+    if worst is None:
+        return out, (goal, "not measured side by side", False)
+    q, n, m = worst
+    ok = missing == 0 and q <= LAT_GOAL
+    measured = f"worst {q:.2f}× (N={n:,}, {m} in flight)"
+    if missing:
+        measured += f"; {missing} of {cnt} cells missing"
+    return out, (goal, measured, ok)
+
+
 def main():
     src, md, png, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     servers = names.split()
+    phases = sys.argv[5].split() if len(sys.argv) > 5 else ALL_PHASES
     rows = [json.loads(l) for l in open(src) if l.startswith("{")]
+    # Untagged lines (before bench/run tagged them) count for every phase.
+    rows = [r for r in rows if r.get("phase", phases[0]) in phases]
+    # The latency phase (issue 11) has its own section; the rest of the
+    # report reads the other phases only.
+    lat_rows = [r for r in rows if r.get("phase") == "latency"]
+    rows = [r for r in rows if r.get("phase") != "latency"]
     by = {s: {"hold": None, "steps": [], "max": None, "tp": None,
               "tp_runs": []}
           for s in servers}
@@ -104,8 +225,15 @@ def main():
     cpu, ncpu, kernel, mem = machine()
     now = datetime.datetime.now(datetime.timezone.utc)
     out = []
-    out.append("# Benchmark results\n")
+    partial = [p for p in ALL_PHASES if p not in phases]
+    out.append("# Benchmark results\n" if not partial else
+               "# Benchmark results, some phases only\n")
     out.append(f"Written by `bench/run` on {now:%Y-%m-%d %H:%M} UTC.\n")
+    if partial:
+        out.append(f"Only the phases {', '.join(phases)} ran "
+                   f"(`PHASES=\"{' '.join(phases)}\"`): this file holds only "
+                   "what they measured; `bench/RESULTS.md`, the record of a "
+                   "run of every phase, was left as it was.\n")
     out.append(f"- Machine: {ncpu} cores (`nproc`), {cpu}, kernel {kernel}, "
                f"{mem / 2**30:.1f} GiB RAM.")
     out.append("- Each server pinned to core 0 (`taskset -c 0`), chat-bench "
@@ -124,10 +252,15 @@ def main():
                "builds on the same 2 cores) competed with the server and "
                "chat-bench for their cores, and every figure below is lower "
                "than on an idle machine.")
-    out.append("- Ratios in brackets: the server's figure divided by "
-               "chat-node's.\n")
-    out.append("| metric | " + " | ".join(servers) + " |")
-    out.append("|---" * (len(servers) + 1) + "|")
+    # Only the rows of the phases that ran.
+    metrics = [m for m in metrics if m[0].split(":")[0] in phases]
+    if metrics:
+        out.append("- Ratios in brackets: the server's figure divided by "
+                   "chat-node's.")
+    out.append("")
+    if metrics:
+        out.append("| metric | " + " | ".join(servers) + " |")
+        out.append("|---" * (len(servers) + 1) + "|")
     for name, fn, digits, _ in metrics:
         cells = []
         b = fn(base) if base in servers else None
@@ -140,19 +273,21 @@ def main():
                 cell += f" ({v / b:.2f}×)"
             cells.append(cell)
         out.append(f"| {name} | " + " | ".join(cells) + " |")
-    out.append("")
-    out.append("Throughput is a closed loop: every client has one line in "
-               "flight and sends the next as soon as all others got the "
-               "previous one, so up to N × (N-1) deliveries are queued at "
-               "once. Its latencies measure that queue, and a p99 close to "
-               "the measured window (only deliveries inside it count) means "
-               "the server never caught up with it. Broadcast keeps 16 "
-               "lines in flight and measures the time until the last of "
-               "N-1 recipients has a line.\n")
+    if metrics:
+        out.append("")
+        out.append("Throughput is a closed loop: every client has one line "
+                   "in flight and sends the next as soon as all others got "
+                   "the previous one, so up to N × (N-1) deliveries are "
+                   "queued at once. Its latencies measure that queue, and a "
+                   "p99 close to the measured window (only deliveries inside "
+                   "it count) means the server never caught up with it. "
+                   "Broadcast keeps 16 lines in flight and measures the time "
+                   "until the last of N-1 recipients has a line.\n")
 
-    # The goals of issue 6.
+    # The goals of issues 6 and 11.
     peers = [s for s in servers if s not in (base, "limit-relay")]
-    out.append("## Against the goals of issue 6\n")
+    lat_section, lat_goal = latency(lat_rows)
+    goals_at = len(out)  # the heading goes here if there are goals
 
     def best(fn, higher=True):
         vals = [(fn(s), s) for s in peers if fn(s) is not None]
@@ -208,8 +343,15 @@ def main():
                    "in order: "
                    + "; ".join(f"{s} " + ", ".join(fmt(v, 0) for v in runs[s])
                                for s in servers if runs[s]) + ".\n")
-    out.append("| goal | measured | met |")
-    out.append("|---|---|---|")
+    issues = (["6"] if goals else []) + (["11"] if lat_goal else [])
+    if lat_goal:
+        goals.append(lat_goal)
+    if goals:
+        out.insert(goals_at, "## Against the goals of issue"
+                   + ("s " if len(issues) > 1 else " ")
+                   + " and ".join(issues) + "\n")
+        out.append("| goal | measured | met |")
+        out.append("|---|---|---|")
     for g, m, ok in goals:
         out.append(f"| {g} | {m} | {'yes' if ok else '**no**'} |")
     out.append("")
@@ -235,20 +377,27 @@ def main():
                    f"(the server: {r.get('server_cpu_pct', 0):.0f}% of "
                    "its core).\n")
 
+    out += lat_section
+
     # Broadcast p95 against N.
-    out.append("## Broadcast p95 against N\n")
-    out.append(f"![broadcast p95 against N]({os.path.basename(png)})\n")
-    out.append("| N | " + " | ".join(servers) + " |")
-    out.append("|---" * (len(servers) + 1) + "|")
     ns = sorted({r["clients"] for s in servers for r in by[s]["steps"]})
+    if ns:
+        link = os.path.relpath(png, os.path.dirname(os.path.abspath(md)))
+        out.append("## Broadcast p95 against N\n")
+        out.append(f"![broadcast p95 against N]({link})\n")
+        out.append("| N | " + " | ".join(servers) + " |")
+        out.append("|---" * (len(servers) + 1) + "|")
     for n in ns:
         out.append(f"| {n:,} | " + " | ".join(
             fmt(step_at(s, n, "p95_ms"), 1) for s in servers) + " |")
-    out.append("")
-    out.append("Raw results: `build/bench/results.jsonl` (one JSON line per "
-               "result, as chat-bench printed it).")
+    if ns:
+        out.append("")
+    out.append(f"Raw results: `{src}` (one JSON line per result, as "
+               "chat-bench printed it, tagged with the phase and run).")
     with open(md, "w") as f:
         f.write("\n".join(out) + "\n")
+    if not ns:
+        return
 
     data = os.path.join(os.path.dirname(src), "p95.dat")
     plots = []
