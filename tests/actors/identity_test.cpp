@@ -41,9 +41,8 @@ TEST_CASE("numbers follow the order of handshakes, whichever session actor "
   auto a = node.handshake();
   auto b = node.handshake();
   // A busy node: the second session actor gets a thread before the first.
-  node.sched.prioritize(b.session);
-  node.sched.run_once();
-  node.sched.run();
+  node.run_first(b);
+  node.run();
   CHECK(a.received() == lines{"You are Client 1", "Client 2 connected"});
   CHECK(b.received() == lines{"You are Client 2"});
 }
@@ -58,8 +57,8 @@ TEST_CASE("lines sent before the client has its number are relayed after, "
   node.enqueue(b, "first");
   node.enqueue(b, "/who");
   node.enqueue(b, "second");
-  node.sched.prioritize(b.session);
-  node.sched.run();
+  node.run_first(b);
+  node.run();
   CHECK(a.received() == lines{"Client 2 connected", "0 first", "0 second"});
   CHECK(
     b.received()
@@ -111,4 +110,36 @@ TEST_CASE("a room at the announce limit still announces one by one",
   CHECK(a.received() == lines{"Client 2 connected"});
   node.disconnect(b);
   CHECK(a.received() == lines{"Client 2 disconnected"});
+}
+
+TEST_CASE("members of a private chat do not count toward the announce limit",
+          "[identity]") {
+  auto ends_by = GENERATE(as<std::string>{}, "leave", "disconnect");
+  chat::lobby_config config;
+  config.announce_limit = 3;
+  node_fixture node{config};
+  auto cs = node.connect_all(4);
+  // Client 4's arrival was summed up: let that summary go first.
+  node.advance(std::chrono::seconds{1});
+  for (auto& c : cs)
+    c.received();
+  node.start_private_chat(cs[0], cs[1]);
+  // The main room is Clients 3 and 4, and now 5: announced one by one.
+  auto e = node.connect();
+  CHECK(cs[2].received() == lines{"Client 5 connected"});
+  e.received();
+  // The chat ends: its members count again, the room is large.
+  if (ends_by == "leave")
+    node.type(cs[0], "leave");
+  else
+    node.disconnect(cs[1]);
+  cs[0].received();
+  node.disconnect(e);
+  CHECK(cs[2].received().empty());
+  node.advance(std::chrono::seconds{1});
+  auto summary = ends_by == "leave"
+                   ? "0 clients connected, 1 disconnected (4 online)"
+                   : "0 clients connected, 2 disconnected (3 online)";
+  CHECK(cs[2].received() == lines{summary});
+  CHECK(cs[0].received() == lines{summary});
 }

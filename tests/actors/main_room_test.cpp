@@ -96,8 +96,7 @@ TEST_CASE("the stamp counts from the handshake, even when the session actor "
   a.received();
   // A busy node: the handshake completes, the actor runs 1.5 s later.
   auto b = node.handshake();
-  node.sched.advance_time(1500ms);
-  node.sched.run();
+  node.advance(1500ms);
   b.received();
   node.type(b, "hi");
   CHECK(a.received() == lines{"Client 2 connected", "1 hi"});

@@ -89,7 +89,7 @@ public:
   /// Connects a new client and runs until the node is quiet.
   client connect() {
     auto c = handshake();
-    sched.run();
+    run();
     return c;
   }
 
@@ -111,7 +111,7 @@ public:
   /// Delivers one text frame from `c` and runs until the node is quiet.
   void type(client& c, std::string line) {
     enqueue(c, std::move(line));
-    sched.run();
+    run();
   }
 
   /// `inviter` invites `invitee` into a private chat; both must be told
@@ -132,18 +132,45 @@ public:
 
   void send_binary(client& c) {
     enqueue_binary(c);
-    sched.run();
+    run();
+  }
+
+  /// Delivers `c`'s disconnect without running the node.
+  void enqueue_disconnect(client& c) {
+    caf::anon_send(c.session, closed_atom_v);
   }
 
   void disconnect(client& c) {
-    caf::anon_send(c.session, closed_atom_v);
+    enqueue_disconnect(c);
+    run();
+  }
+
+  /// Runs until the node is quiet.
+  void run() {
     sched.run();
+  }
+
+  /// Runs `c`'s session once, ahead of every other actor: a busy node where
+  /// that session got a thread first.
+  void run_first(const client& c) {
+    REQUIRE(sched.prioritize(c.session));
+    sched.run_once();
+  }
+
+  /// Runs every actor but `c`'s session until they are quiet: a busy node
+  /// where that session gets no thread meanwhile. What reaches it waits in
+  /// its mailbox for the next `run`.
+  void run_all_but(const client& c) {
+    auto held = caf::actor_cast<caf::abstract_actor*>(c.session);
+    sched.run_jobs_filtered([held](caf::resumable* job) {
+      return dynamic_cast<caf::abstract_actor*>(job) != held;
+    });
   }
 
   /// Moves the clock forward, fires due timers and runs the node.
   void advance(caf::timespan dt) {
     sched.advance_time(dt);
-    sched.run();
+    run();
   }
 
   caf::actor_system_config cfg;

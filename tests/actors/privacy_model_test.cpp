@@ -575,7 +575,7 @@ private:
     } else {
       send(from, any_frame(from));
     }
-    node_.sched.run();
+    node_.run();
   }
 
   // Frames of two or three clients, all delivered before the node runs.
@@ -589,7 +589,7 @@ private:
       send(from, passive_frame());
       ++model_.stream;
     }
-    node_.sched.run();
+    node_.run();
   }
 
   // Several frames of one client, delivered before the node runs. The
@@ -607,7 +607,7 @@ private:
       model_.stream = local ? 1 : 0;
       send(from, f);
     }
-    node_.sched.run();
+    node_.run();
   }
 
   // `invite N` and a chat line, typed before the node answers the invite:
@@ -617,7 +617,7 @@ private:
     log("together:");
     send(from, invite_someone(from));
     send(from, {frame::chat, chat_text()});
-    node_.sched.run();
+    node_.run();
   }
 
   void random_step() {
@@ -743,7 +743,7 @@ TEST_CASE("a line typed right after invite stays out of the main room",
   // Client 1 types both lines before the node has answered the first.
   node.enqueue(cs[0], "invite 2");
   node.enqueue(cs[0], "for your eyes only");
-  node.sched.run();
+  node.run();
   CHECK(cs[2].received().empty());
   CHECK(cs[1].received()
         == lines{"Private chatting with Client 1", "0 for your eyes only"});

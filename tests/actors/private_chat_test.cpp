@@ -157,15 +157,33 @@ TEST_CASE("a private line crossing the end of the chat reaches nobody and "
     c.received();
   // Client 2 leaves; the pair ends before client 1's session hears of it.
   node.enqueue(cs[1], "leave");
-  node.sched.run_once(); // session 2 -> lobby
-  node.sched.run_once(); // lobby -> pair
   node.enqueue(cs[0], "still secret");
-  node.sched.run_once(); // pair ends, tells both
-  node.sched.run();
+  node.run_all_but(cs[0]);
+  node.run();
   CHECK(cs[0].received()
         == lines{"Private chat ended.",
                  "Error: the private chat ended before your line was "
                  "delivered"});
   CHECK(cs[1].received() == lines{"Private chat ended."});
   CHECK(cs[2].received().empty());
+}
+
+TEST_CASE("a leave and the partner's disconnect at once end the chat once",
+          "[leave]") {
+  auto leave_first = GENERATE(true, false);
+  node_fixture node;
+  auto cs = node.connect_all(3);
+  node.start_private_chat(cs[0], cs[1]);
+  // Client 1 leaves and Client 2 disconnects before the node runs.
+  if (leave_first)
+    node.enqueue(cs[0], "leave");
+  node.enqueue_disconnect(cs[1]);
+  if (!leave_first)
+    node.enqueue(cs[0], "leave");
+  node.run();
+  auto got = cs[0].received();
+  CAPTURE(got);
+  CHECK(cs[2].received() == lines{"Client 2 disconnected"});
+  node.type(cs[2], "back?");
+  CHECK(cs[0].received() == lines{"0 back?"});
 }

@@ -80,3 +80,19 @@ TEST_CASE("the pages gauge follows page, its stop rule and the pager leaving",
   node.disconnect(cs[2]);
   CHECK(read(node.stats->active_pages) == 0);
 }
+
+TEST_CASE("a chat ended by a leave and a disconnect at once counts once",
+          "[stats]") {
+  auto leave_first = GENERATE(true, false);
+  node_fixture node;
+  auto cs = node.connect_all(3);
+  node.start_private_chat(cs[0], cs[1]);
+  // Client 1 leaves and Client 2 disconnects before the node runs.
+  if (leave_first)
+    node.enqueue(cs[0], "leave");
+  node.enqueue_disconnect(cs[1]);
+  if (!leave_first)
+    node.enqueue(cs[0], "leave");
+  node.run();
+  CHECK(read(node.stats->private_chats) == 0);
+}
