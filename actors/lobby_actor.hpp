@@ -38,7 +38,12 @@ struct member {
   client_link_ptr link;
   /// The private chat this client is in; invalid while in the main room.
   private_pair_actor pair;
-  client_id partner = 0;
+};
+
+/// A private chat the lobby started and that has not ended yet.
+struct private_chat {
+  client_id inviter;
+  client_id invitee;
 };
 
 struct lobby_state {
@@ -46,20 +51,25 @@ struct lobby_state {
 
   lobby_config config;
   client_id next_id = 1;
+  /// Every connected client. Each chat in `chats` has both its members here
+  /// until it has ended, so the main room is everyone else (see
+  /// `main_room_size` in lobby_actor.cpp).
   std::map<client_id, member> members;
+  /// The same clients by session, for their down messages.
   std::unordered_map<caf::actor_addr, client_id> by_session;
-  size_t main_room_size = 0;
-  /// The main room's links, ordered by number; rebuilt after the room
-  /// changed (null until then). Lines in flight keep their own copy.
+  /// The private chats started and not yet ended, by pair.
+  std::unordered_map<caf::actor_addr, private_chat> chats;
+  /// The main room's links, ordered by number; built by the first line
+  /// after the room changed (null until then), so that a line is one
+  /// hand-off and large-room arrivals cost no rebuild each. Lines in flight
+  /// keep their own copy.
   link_group room;
   /// One pager per client that is paging, keyed by that client.
   std::map<client_id, pager_actor> pagers;
-  /// Private chats started and not yet ended.
-  size_t private_chats = 0;
-  /// Large-room arrivals and departures not yet summed up.
+  /// Large-room arrivals and departures not yet summed up: a summary is due
+  /// (its timer armed) while either is not 0.
   size_t arrivals = 0;
   size_t departures = 0;
-  bool summary_due = false;
 };
 
 /// Owns the node's membership: hands out client numbers, relays main-room

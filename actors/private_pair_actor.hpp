@@ -1,5 +1,11 @@
 #pragma once
 
+#include <string>
+#include <utility>
+
+#include <caf/error.hpp>
+#include <caf/timespan.hpp>
+
 #include "actors/chat_stats.hpp"
 #include "actors/interfaces.hpp"
 
@@ -9,6 +15,18 @@ namespace chat {
 /// line is not rerouted anywhere).
 inline const char* const line_lost_error
   = "Error: the private chat ended before your line was delivered";
+
+/// Hands `line` from client `from` to its private chat `pair`. A pair that
+/// has ended meanwhile reroutes nothing: the line reaches nobody and
+/// `tell_sender` receives `line_lost_error` for the sender. Sessions and the
+/// lobby both hand lines to pairs; this is the rule for both.
+template <class Self, class TellSender>
+void say_in_private(Self self, const private_pair_actor& pair, client_id from,
+                    shared_text line, TellSender tell_sender) {
+  self->request(pair, caf::infinite, say_atom_v, from, std::move(line))
+    .then([](caf::ok_atom) {},
+          [tell_sender](caf::error&) { tell_sender(line_lost_error); });
+}
 
 /// One side of a private chat.
 struct pair_member {
