@@ -1,9 +1,10 @@
 // Protocol sketch:
-//   on start:  spawn_session tells the lobby, from the thread that saw the
+//   waiting:   spawn_session tells the lobby, from the thread that saw the
 //              handshake, so numbers follow handshake order; frames wait
 //              (skipped, kept in the mailbox) until the lobby's welcome
-//   text line: parse; chat lines are stamped `<S> <line>` and made
-//              terminal-safe here, once, before anyone fans them out
+//              brings the number, then the session is chatting
+//   chatting:  a text line is parsed; chat lines are stamped `<S> <line>`
+//              and made terminal-safe here, once, before anyone fans them out
 //   room:      the pair says where chat lines go; it says so before it tells
 //              the client, so a line typed after the client saw `Private
 //              chatting with …` can only reach the partner. A private line
@@ -58,9 +59,8 @@ void say(session_ptr self, const std::string& line) {
     self->send(st.lobby, say_atom_v, st.id, stamp(self, line));
     return;
   }
-  self->request(st.pair, caf::infinite, say_atom_v, st.id, stamp(self, line))
-    .then([](caf::ok_atom) {},
-          [self](caf::error&) { reply(self, line_lost_error); });
+  say_in_private(self, st.pair, st.id, stamp(self, line),
+                 [self](std::string x) { reply(self, std::move(x)); });
   self->send(st.lobby, typed_atom_v, st.id);
 }
 
@@ -102,6 +102,44 @@ void on_line(session_ptr self, const std::string& line) {
   self->send(st.lobby, typed_atom_v, st.id);
 }
 
+// Knows its number: handles each frame as it comes.
+session_actor::behavior_type chatting(session_ptr self) {
+  return {
+    // The lobby welcomes each session once.
+    [](welcome_atom, client_id) {},
+    [self](text_atom, const std::string& line) { on_line(self, line); },
+    [self](binary_atom) {
+      reply(self, "Error: binary frames are not supported");
+      self->send(self->state.lobby, typed_atom_v, self->state.id);
+    },
+    [self](room_atom, private_pair_actor& pair) {
+      self->state.pair = std::move(pair);
+    },
+    [self](closed_atom) { self->quit(); },
+  };
+}
+
+// Waits for its number; what the client sends meanwhile waits too, in
+// order, in the mailbox.
+session_actor::behavior_type waiting(session_ptr self) {
+  return {
+    [self](welcome_atom, client_id id) {
+      self->state.id = id;
+      self->become(chatting(self));
+    },
+    [](text_atom, const std::string&) -> caf::result<void> {
+      return caf::skip;
+    },
+    [](binary_atom) -> caf::result<void> { return caf::skip; },
+    // Only a numbered client can be invited, so no pair comes first; were
+    // one to, it would wait for the number as well.
+    [](room_atom, private_pair_actor&) -> caf::result<void> {
+      return caf::skip;
+    },
+    [self](closed_atom) { self->quit(); },
+  };
+}
+
 } // namespace
 
 session_actor::behavior_type
@@ -111,26 +149,7 @@ session(session_ptr self, client_link_ptr link, lobby_actor lobby,
   st.link = std::move(link);
   st.lobby = std::move(lobby);
   st.connected_at = connected_at;
-  return {
-    [self](welcome_atom, client_id id) { self->state.id = id; },
-    [self](text_atom, const std::string& line) -> caf::result<void> {
-      if (!self->state.id)
-        return caf::skip;
-      on_line(self, line);
-      return caf::unit;
-    },
-    [self](binary_atom) -> caf::result<void> {
-      if (!self->state.id)
-        return caf::skip;
-      reply(self, "Error: binary frames are not supported");
-      self->send(self->state.lobby, typed_atom_v, self->state.id);
-      return caf::unit;
-    },
-    [self](room_atom, private_pair_actor& pair) {
-      self->state.pair = std::move(pair);
-    },
-    [self](closed_atom) { self->quit(); },
-  };
+  return waiting(self);
 }
 
 session_actor spawn_session(caf::actor_system& sys, client_link_ptr link,

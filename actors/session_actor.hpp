@@ -13,6 +13,7 @@ struct session_state {
 
   client_link_ptr link;
   lobby_actor lobby;
+  /// Its number, from the lobby's welcome; 0 while waiting for it.
   client_id id = 0;
   /// The private chat this client is in; invalid while in the main room.
   private_pair_actor pair;
