@@ -35,7 +35,8 @@ using session_actor = caf::typed_actor<
   caf::reacts_to<room_atom, private_pair_actor>>;
 
 /// Owns membership, the main room, private pairs and pagers. Every message
-/// from a session names the session's client number first.
+/// from a session names the session's client number first and stands for
+/// one frame of that client, so it also stops other clients' pages.
 using lobby_actor = caf::typed_actor<
   // A new session, sent as its handshake completes so that numbers follow
   // the order of handshakes; the lobby answers the session with `welcome`.
@@ -44,17 +45,26 @@ using lobby_actor = caf::typed_actor<
   caf::reacts_to<say_atom, client_id, shared_text>,
   // Any other frame (blank line, private line, /help, errors): it only stops
   // other clients' pages.
-  caf::reacts_to<typed_atom, client_id>, caf::reacts_to<page_atom, client_id>,
-  // Target number (0 when the argument names no number) and the argument.
+  caf::reacts_to<typed_atom, client_id>,
+  // `page`: PAGING to every other client until one of them sends a frame.
+  caf::reacts_to<page_atom, client_id>,
+  // `invite`: the target's number (0 when the argument names no number) and
+  // the argument, terminal-safe, for the error line.
   caf::reacts_to<invite_atom, client_id, client_id, std::string>,
-  caf::reacts_to<leave_atom, client_id>, caf::reacts_to<who_atom, client_id>,
+  // `leave`: ends the sender's private chat.
+  caf::reacts_to<leave_atom, client_id>,
+  // `/who`: the sender gets the list of who is online.
+  caf::reacts_to<who_atom, client_id>,
   // Timer: send the large-room arrivals/departures summary.
   caf::reacts_to<summary_atom>>;
 
 /// Sends PAGING to a set of clients once per interval until stopped.
-using pager_actor
-  = caf::typed_actor<caf::reacts_to<add_atom, client_id, client_link_ptr>,
-                     caf::reacts_to<remove_atom, client_id>,
-                     caf::reacts_to<tick_atom>>;
+using pager_actor = caf::typed_actor<
+  // A client that connected while the page runs: page it too.
+  caf::reacts_to<add_atom, client_id, client_link_ptr>,
+  // A client that disconnected: page it no more.
+  caf::reacts_to<remove_atom, client_id>,
+  // Timer: PAGING to every recipient again.
+  caf::reacts_to<tick_atom>>;
 
 } // namespace chat
