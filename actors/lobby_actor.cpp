@@ -184,7 +184,8 @@ void on_hello(lobby_ptr self, session_actor& session, client_link_ptr& link) {
   announce(self, id, true);
 }
 
-// The handlers of frames from clients, each after stop_pages_except.
+// The handlers of frames from clients; client_frame() below stops the
+// other clients' pages before each.
 
 void on_say(lobby_ptr self, client_id id, const shared_text& line) {
   auto& st = self->state;
