@@ -1,5 +1,7 @@
 #include "client/connection.hpp"
 
+#include <iostream>
+
 namespace client {
 
 namespace {
@@ -34,15 +36,12 @@ connection::connection(asio::io_context& io, handlers hs)
   client_.set_user_agent("chat-client");
   client_.set_open_handshake_timeout(open_timeout_ms);
   client_.set_close_handshake_timeout(close_timeout_ms);
-  // Chat lines are small: send each at once instead of waiting for an ACK.
-  client_.set_socket_init_handler([](connection_hdl, asio::ip::tcp::socket& s) {
-    std::error_code ec;
-    s.set_option(asio::ip::tcp::no_delay{true}, ec);
-  });
   // Called once TCP is connected: from here on a failure is the server's
   // answer to our handshake, not an unreachable server.
-  client_.set_tcp_post_init_handler(
-    [this](connection_hdl) { tcp_connected_ = true; });
+  client_.set_tcp_post_init_handler([this](connection_hdl hdl) {
+    tcp_connected_ = true;
+    no_delay(hdl);
+  });
   client_.set_open_handler([this](connection_hdl) {
     open_ = true;
     handlers_.on_open();
@@ -84,6 +83,18 @@ bool connection::close(uint16_t code, const std::string& reason) {
   std::error_code ec;
   client_.close(hdl_, code, reason, ec);
   return !ec;
+}
+
+// Typed lines are small: send each at once instead of waiting for the ACK
+// of the last (Nagle). Set on the connected socket: before the connect
+// (websocketpp's socket-init handler) there is no socket to set it on.
+void connection::no_delay(connection_hdl hdl) {
+  std::error_code ec;
+  if (auto con = client_.get_con_from_hdl(hdl, ec))
+    con->get_socket().set_option(asio::ip::tcp::no_delay{true}, ec);
+  if (ec)
+    std::cerr << "chat-client: cannot send lines at once (TCP_NODELAY): "
+              << ec.message() << '\n';
 }
 
 void connection::on_fail(connection_hdl hdl) {

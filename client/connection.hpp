@@ -72,6 +72,7 @@ public:
   bool close(uint16_t code, const std::string& reason);
 
 private:
+  void no_delay(websocketpp::connection_hdl hdl);
   void on_fail(websocketpp::connection_hdl hdl);
   void on_close(websocketpp::connection_hdl hdl);
 
