@@ -106,7 +106,8 @@ int main(int argc, char** argv) {
                         },
                         bridge_stats, http};
   // Main-room lines go to the bridge as one hand-off per line.
-  config.lobby.fan_out = std::make_shared<net::ws_broadcaster>(server);
+  config.lobby.fan_out
+    = std::make_shared<net::ws_broadcaster>(server.outgoing());
   lobby = system.spawn(chat::lobby, config.lobby);
   if (auto ec = server.listen()) {
     std::cerr << "chat-node: cannot listen on " << config.server.host << ':'

@@ -15,6 +15,11 @@ inline shared_text make_text(std::string str) {
   return std::make_shared<const std::string>(std::move(str));
 }
 
+/// The transport's own end of a link, opaque to actors: `net/` defines it.
+/// A broadcaster of that transport reaches a group's clients through it
+/// directly, on its own thread, without asking what kind of link it holds.
+class link_sink;
+
 /// The way out to one client's socket. `net/` implements it; actors call it
 /// from any thread, so implementations must be thread-safe and must never
 /// block. Calls on a link whose connection is gone do nothing.
@@ -24,6 +29,13 @@ public:
 
   /// Queues one text frame for the client.
   virtual void send(shared_text text) = 0;
+
+  /// The transport's end of this link, or null: when its connection is
+  /// gone, and for links of no transport (tests), which a broadcaster
+  /// reaches through send() instead.
+  virtual std::shared_ptr<link_sink> sink() const {
+    return nullptr;
+  }
 };
 
 using client_link_ptr = std::shared_ptr<client_link>;

@@ -3,36 +3,36 @@
 #include <memory>
 
 #include "actors/client_link.hpp"
-#include "net/ws_server.hpp"
+#include "net/fan_out.hpp"
+#include "net/ws_types.hpp"
 
 namespace net {
 
 /// A client_link to one websocketpp connection. Actors call it from their
-/// threads; the server hands each line over to the Asio thread, the only
+/// threads; the fan-out takes each line over to the Asio thread, the only
 /// thread that touches websocketpp objects.
-class ws_link : public chat::client_link {
+class ws_link final : public chat::client_link {
 public:
-  ws_link(ws_server& server, std::weak_ptr<ws_endpoint::connection_type> con)
-    : server_(server), con_(std::move(con)) {
+  ws_link(fan_out& out, std::weak_ptr<ws_connection> con)
+    : out_(out), con_(std::move(con)) {
     // nop
   }
 
   void send(chat::shared_text text) override;
 
-  const std::weak_ptr<ws_endpoint::connection_type>& connection() const {
-    return con_;
-  }
+  /// The connection's sink, sharing the connection's ownership.
+  std::shared_ptr<chat::link_sink> sink() const override;
 
 private:
-  ws_server& server_;
-  std::weak_ptr<ws_endpoint::connection_type> con_;
+  fan_out& out_;
+  std::weak_ptr<ws_connection> con_;
 };
 
-/// Hands each broadcast to the server as a whole, for the Asio thread to
-/// fan out. Every link in the groups it gets must be a ws_link of `server`.
-class ws_broadcaster : public chat::broadcaster {
+/// Hands each broadcast to the fan-out as a whole: one hand-over per line,
+/// not one per recipient.
+class ws_broadcaster final : public chat::broadcaster {
 public:
-  explicit ws_broadcaster(ws_server& server) : server_(server) {
+  explicit ws_broadcaster(fan_out& out) : out_(out) {
     // nop
   }
 
@@ -40,7 +40,7 @@ public:
                  const chat::shared_text& text) override;
 
 private:
-  ws_server& server_;
+  fan_out& out_;
 };
 
 } // namespace net

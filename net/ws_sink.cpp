@@ -1,0 +1,43 @@
+#include "net/ws_sink.hpp"
+
+#include "net/ws_config.hpp"
+
+namespace net {
+
+void ws_sink::attach(ws_connection& con) {
+  con_ = &con;
+}
+
+bool ws_sink::taking() const {
+  return !dropping_ && !con_->broken()
+         && con_->get_state() == websocketpp::session::state::open;
+}
+
+size_t ws_sink::backlog() const {
+  // websocketpp's own queue holds only control frames (pings, pongs, the
+  // close frame) waiting for the outbox.
+  return con_->get_buffered_amount() + con_->unsent_bytes();
+}
+
+bool ws_sink::append(std::string_view frames) {
+  return con_->append(frames);
+}
+
+void ws_sink::flush() {
+  con_->flush();
+}
+
+void ws_sink::drop(const std::string& why) {
+  dropping_ = true;
+  // The close frame waits behind the backlog; the close timeout then ends
+  // the TCP connection if the client never reads it.
+  std::error_code ec;
+  con_->close(websocketpp::close::status::policy_violation, why, ec);
+}
+
+std::shared_ptr<chat::link_sink> sink_of(ws_connection_ptr con) {
+  auto* sink = &con->sink;
+  return {std::move(con), sink};
+}
+
+} // namespace net
