@@ -1,9 +1,12 @@
 // chat-node: options, actor system, lobby, bridge, signals.
 
+#include <algorithm>
 #include <csignal>
 #include <functional>
 #include <iostream>
+#include <thread>
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <asio/signal_set.hpp>
@@ -18,8 +21,17 @@
 #include "net/web_files.hpp"
 #include "net/ws_link.hpp"
 #include "net/ws_server.hpp"
+#include "runtime/prompt_sharing.hpp"
 
 namespace {
+
+// The CPUs this process may run on (taskset, cgroup cpusets), at least 1.
+size_t usable_cpus() {
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0)
+    return std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<size_t>(std::max(1, CPU_COUNT(&cpus)));
+}
 
 // Every option works on the command line (`--port=9000`) and in a config
 // file (`port=9000` in caf-application.ini, or --config-file=PATH).
@@ -31,8 +43,13 @@ public:
   node_config() {
     // Idle work-stealing workers poll with 50 us sleeps: on a small machine
     // that is tens of thousands of context switches a second taken from the
-    // Asio thread. Sharing workers block until there is work.
+    // Asio thread. Sharing workers block until there is work (and main()
+    // makes them runtime::prompt_sharing).
     set("scheduler.policy", caf::atom("sharing"));
+    // CAF starts at least 4 workers, whatever the cores: one per CPU this
+    // process may run on is enough, and each extra worker on a shared core
+    // is one more wake-up per line handed between threads.
+    set("scheduler.max-threads", usable_cpus());
     opt_group{custom_options_, "global"}
       .add(server.host, "host", "address to listen on (default: localhost)")
       .add(server.port, "port",
@@ -97,6 +114,9 @@ int main(int argc, char** argv) {
   net::http_service http{net::web_files(),
                          net::node_metrics(bridge_stats, *config.lobby.stats),
                          bridge_stats, net::http_service::clock::now()};
+  if (caf::get_or(config, "scheduler.policy", caf::atom("stealing"))
+      == caf::atom("sharing"))
+    runtime::use_prompt_sharing(config);
   caf::actor_system system{config};
   chat::lobby_actor lobby; // spawned below, before the first connection
   net::ws_server server{config.server,
