@@ -114,8 +114,10 @@ int main(int argc, char** argv) {
   net::http_service http{net::web_files(),
                          net::node_metrics(bridge_stats, *config.lobby.stats),
                          bridge_stats, net::http_service::clock::now()};
+  // CAF's profiled variant, when asked for, is CAF's own.
   if (caf::get_or(config, "scheduler.policy", caf::atom("stealing"))
-      == caf::atom("sharing"))
+        == caf::atom("sharing")
+      && !caf::get_or(config, "scheduler.enable-profiling", false))
     runtime::use_prompt_sharing(config);
   caf::actor_system system{config};
   chat::lobby_actor lobby; // spawned below, before the first connection

@@ -15,7 +15,8 @@ inline shared_text make_text(std::string str) {
   return std::make_shared<const std::string>(std::move(str));
 }
 
-/// The transport's own end of a link, opaque to actors: `net/` defines it.
+/// The transport's own end of a link, opaque to actors: defined in
+/// net/link_sink.hpp.
 /// A broadcaster of that transport reaches a group's clients through it
 /// directly, on its own thread, without asking what kind of link it holds.
 class link_sink;
@@ -32,7 +33,8 @@ public:
 
   /// The transport's end of this link, or null: when its connection is
   /// gone, and for links of no transport (tests), which a broadcaster
-  /// reaches through send() instead.
+  /// reaches through send() instead. Asked by the transport, on its own
+  /// thread only.
   virtual std::shared_ptr<link_sink> sink() const {
     return nullptr;
   }

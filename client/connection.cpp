@@ -90,8 +90,10 @@ bool connection::close(uint16_t code, const std::string& reason) {
 // (websocketpp's socket-init handler) there is no socket to set it on.
 void connection::no_delay(connection_hdl hdl) {
   std::error_code ec;
-  if (auto con = client_.get_con_from_hdl(hdl, ec))
-    con->get_socket().set_option(asio::ip::tcp::no_delay{true}, ec);
+  auto con = client_.get_con_from_hdl(hdl, ec);
+  if (!con)
+    return; // gone already: on_fail or on_close tells
+  con->get_socket().set_option(asio::ip::tcp::no_delay{true}, ec);
   if (ec)
     std::cerr << "chat-client: cannot send lines at once (TCP_NODELAY): "
               << ec.message() << '\n';

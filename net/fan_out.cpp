@@ -12,8 +12,7 @@ fan_out::fan_out(asio::io_context& io, size_t max_backlog_bytes,
   // nop
 }
 
-void fan_out::hand_over(std::weak_ptr<chat::link_sink> to,
-                        chat::shared_text text) {
+void fan_out::hand_over(chat::client_link_ptr to, chat::shared_text text) {
   hand_over(line{std::move(to), nullptr, nullptr, std::move(text)});
 }
 
@@ -40,7 +39,7 @@ void fan_out::deliver() {
       i = deliver_run(i, sent);
       continue;
     }
-    if (auto to = l.to.lock()) {
+    if (auto to = l.to->sink()) {
       framed_.clear();
       append_text_frame(framed_, *l.text);
       sent += push(to, framed_);

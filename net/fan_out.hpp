@@ -31,11 +31,14 @@ public:
   /// `io` runs the Asio thread; `stats` must outlive this.
   fan_out(asio::io_context& io, size_t max_backlog_bytes, bridge_stats& stats);
 
-  /// A line for one client. Any thread.
-  void hand_over(std::weak_ptr<chat::link_sink> to, chat::shared_text text);
+  /// A line for one client: the link's own send(). Any thread; the link's
+  /// sink() is asked on the Asio thread, so a connection's last owner is
+  /// never an actor's.
+  void hand_over(chat::client_link_ptr to, chat::shared_text text);
 
   /// A line for every client of `group` but `except` (may be null). Any
-  /// thread. A link without a sink gets it through its own send().
+  /// thread. A link without a sink (of no transport, or gone) is asked to
+  /// send() it itself.
   void hand_over(chat::link_group group, const chat::client_link* except,
                  chat::shared_text text);
 
@@ -48,7 +51,7 @@ public:
 private:
   /// A line for one client (`to`), or for a group but one (`group`).
   struct line {
-    std::weak_ptr<chat::link_sink> to;
+    chat::client_link_ptr to;
     chat::link_group group;
     const chat::client_link* except = nullptr;
     chat::shared_text text;

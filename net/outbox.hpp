@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -21,8 +22,7 @@ namespace net {
 ///   whole and calls `bytes_written(ec)` when done; `bytes` stays put
 ///   until then.
 /// - `wire.write_theirs(Write w)` starts the transport's write `w` and,
-///   when done, calls `theirs_written(ec)`, then `w`'s own handler, then
-///   `flush()`.
+///   when done, calls `theirs_written(ec, handler)` with `w`'s handler.
 /// - `wire.refuse_theirs(Write w)` tells `w`'s handler that it failed.
 /// - `wire.shut_down()` ends the socket so that the transport's read
 ///   fails.
@@ -87,6 +87,7 @@ public:
       wire().write_theirs(std::move(w));
       return;
     }
+    assert(!theirs_); // websocketpp has one write outstanding at most
     theirs_ = std::make_unique<waiting>(waiting{std::move(w), queued_.size()});
   }
 
@@ -106,13 +107,17 @@ protected:
     flush();
   }
 
-  /// The transport's write is done; its handler runs next, then flush().
-  void theirs_written(const std::error_code& ec) {
+  /// The transport's write is done: tells its `handler` (which may write
+  /// again), then writes what waits.
+  template <class Handler>
+  void theirs_written(const std::error_code& ec, Handler& handler) {
     writing_ = writer::none;
     if (ec) {
       broken_ = true;
       queued_.clear();
     }
+    handler(ec);
+    flush();
   }
 
 private:

@@ -63,10 +63,8 @@ private:
     // The base's write holds a reference to this connection until the
     // handler has run.
     base::async_write(w.bufs, [this, handler = std::move(w.handler)](
-                                const std::error_code& ec) {
-      this->theirs_written(ec);
-      handler(ec); // may write again
-      this->flush();
+                                const std::error_code& ec) mutable {
+      this->theirs_written(ec, handler);
     });
   }
 

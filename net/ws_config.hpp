@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <type_traits>
 
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
@@ -57,5 +58,8 @@ struct ws_config : websocketpp::config::asio {
 };
 
 using ws_endpoint = websocketpp::server<ws_config>;
+
+// net/ws_types.hpp names the message type before ws_config exists.
+static_assert(std::is_same_v<ws_message_ptr, ws_config::message_type::ptr>);
 
 } // namespace net

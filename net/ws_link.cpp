@@ -5,9 +5,9 @@
 namespace net {
 
 void ws_link::send(chat::shared_text text) {
-  // Thread-safe: the connection is only locked here, never touched.
-  if (auto to = sink())
-    out_.hand_over(to, std::move(text));
+  // Only looks at the connection: never takes a share of it here.
+  if (!con_.expired())
+    out_.hand_over(shared_from_this(), std::move(text));
 }
 
 std::shared_ptr<chat::link_sink> ws_link::sink() const {

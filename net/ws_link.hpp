@@ -8,10 +8,11 @@
 
 namespace net {
 
-/// A client_link to one websocketpp connection. Actors call it from their
-/// threads; the fan-out takes each line over to the Asio thread, the only
-/// thread that touches websocketpp objects.
-class ws_link final : public chat::client_link {
+/// A client_link to one websocketpp connection. Actors call send() from
+/// their threads; the fan-out takes each line over to the Asio thread, the
+/// only thread that touches (or owns) websocketpp objects.
+class ws_link final : public chat::client_link,
+                      public std::enable_shared_from_this<ws_link> {
 public:
   ws_link(fan_out& out, std::weak_ptr<ws_connection> con)
     : out_(out), con_(std::move(con)) {
@@ -20,7 +21,8 @@ public:
 
   void send(chat::shared_text text) override;
 
-  /// The connection's sink, sharing the connection's ownership.
+  /// The connection's sink, sharing the connection's ownership: for the
+  /// fan-out, on the Asio thread only.
   std::shared_ptr<chat::link_sink> sink() const override;
 
 private:

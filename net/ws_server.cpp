@@ -30,6 +30,7 @@ void answer(ws_connection& con, const http_response& res) {
       static_cast<websocketpp::http::status_code::value>(res.status));
     for (auto& [key, value] : res.headers)
       con.replace_header(key, value);
+    // websocketpp's set_body("") would also drop Content-Length.
     if (!res.body.empty())
       con.set_body(res.body);
   } catch (const websocketpp::exception& e) {
@@ -165,6 +166,7 @@ void ws_server::on_socket_accepted(connection_hdl hdl) {
   auto con = connection(hdl);
   if (!con)
     return;
+  con->sink.attach(*con);
   // Chat lines are small: send each at once instead of waiting for the
   // ACK of the last (Nagle), which a client's delayed ACK makes 40 ms.
   std::error_code ec;
@@ -190,7 +192,6 @@ void ws_server::on_open(connection_hdl hdl) {
   auto con = connection(hdl);
   if (!con)
     return;
-  con->sink.attach(*con);
   bump(stats_.connections_accepted);
   if (stopping_) {
     say_goodbye(con);

@@ -1,5 +1,7 @@
 #include "net/ws_sink.hpp"
 
+#include <cassert>
+
 #include "net/ws_config.hpp"
 
 namespace net {
@@ -9,25 +11,30 @@ void ws_sink::attach(ws_connection& con) {
 }
 
 bool ws_sink::taking() const {
+  assert(con_);
   return !dropping_ && !con_->broken()
          && con_->get_state() == websocketpp::session::state::open;
 }
 
 size_t ws_sink::backlog() const {
+  assert(con_);
   // websocketpp's own queue holds only control frames (pings, pongs, the
   // close frame) waiting for the outbox.
   return con_->get_buffered_amount() + con_->unsent_bytes();
 }
 
 bool ws_sink::append(std::string_view frames) {
+  assert(con_);
   return con_->append(frames);
 }
 
 void ws_sink::flush() {
+  assert(con_);
   con_->flush();
 }
 
 void ws_sink::drop(const std::string& why) {
+  assert(con_);
   dropping_ = true;
   // The close frame waits behind the backlog; the close timeout then ends
   // the TCP connection if the client never reads it.

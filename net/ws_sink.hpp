@@ -15,13 +15,8 @@ namespace net {
 /// shared_ptr to the connection keeps it alive.
 class ws_sink final : public chat::link_sink {
 public:
-  /// Speaks for `con` from now on.
+  /// Speaks for `con` from now on; before this no other call is allowed.
   void attach(ws_connection& con);
-
-  /// Whether drop() was called.
-  bool dropping() const {
-    return dropping_;
-  }
 
   bool taking() const override;
   size_t backlog() const override;

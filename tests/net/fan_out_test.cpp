@@ -171,12 +171,22 @@ TEST_CASE("a recipient over its backlog cap is dropped, the others are not "
   }
 }
 
+TEST_CASE("a recipient may fill its backlog up to the cap exactly",
+          "[fan-out]") {
+  fan_out_fixture f;
+  f.sink(1).other_backlog = 1024 - frame("hello").size();
+  f.say("hello", nullptr);
+  f.run_turn();
+  CHECK(f.sink(1).dropped_for.empty());
+  CHECK(f.sink(1).writes == strings{frame("hello")});
+}
+
 TEST_CASE("a recipient that takes no frames gets none and is not counted",
           "[fan-out]") {
   fan_out_fixture f;
   f.sink(2).open = false; // closing, or its write failed
   f.say("hello", nullptr);
-  f.out.hand_over(f.links[2]->sink(), chat::make_text("just you"));
+  f.out.hand_over(f.links[2], chat::make_text("just you"));
   f.run_turn();
   CHECK(f.sink(2).writes.empty());
   CHECK(f.frames_out() == 2);
@@ -185,9 +195,9 @@ TEST_CASE("a recipient that takes no frames gets none and is not counted",
 TEST_CASE("lines for one client and for its group keep their order",
           "[fan-out]") {
   fan_out_fixture f;
-  f.out.hand_over(f.links[0]->sink(), chat::make_text("first"));
+  f.out.hand_over(f.links[0], chat::make_text("first"));
   f.say("second", nullptr);
-  f.out.hand_over(f.links[0]->sink(), chat::make_text("third"));
+  f.out.hand_over(f.links[0], chat::make_text("third"));
   f.run_turn();
   CHECK(f.sink(0).writes
         == strings{frame("first") + frame("second") + frame("third")});
@@ -199,11 +209,14 @@ TEST_CASE("each recipient is flushed once per turn, after the turn",
   fan_out_fixture f;
   f.say("a", nullptr);
   f.run_turn();
+  // Three pushes into sink 0 this turn: a run, a single line, a run.
   f.say("b", nullptr);
-  f.say("c", f.links[0].get());
+  f.out.hand_over(f.links[0], chat::make_text("to 0"));
+  f.say("c", f.links[1].get());
   f.run_turn();
-  CHECK(f.sink(0).writes == strings{frame("a"), frame("b")});
-  CHECK(f.sink(1).writes == strings{frame("a"), frame("b") + frame("c")});
+  CHECK(f.sink(0).writes
+        == strings{frame("a"), frame("b") + frame("to 0") + frame("c")});
+  CHECK(f.sink(1).writes == strings{frame("a"), frame("b")});
 }
 
 TEST_CASE("a link without a sink gets its lines through send()", "[fan-out]") {

@@ -39,9 +39,7 @@ public:
       return;
     }
     auto handler = std::move(theirs_handler_);
-    theirs_written(ec);
-    handler(ec);
-    flush();
+    theirs_written(ec, handler);
   }
 
   /// Finishes every write until none is in flight; at most `limit`.

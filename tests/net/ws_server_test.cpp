@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <future>
 #include <string>
 #include <thread>
 
@@ -53,17 +52,34 @@ struct bridge_fixture {
   }
 };
 
-// Connects to `port` and completes a WebSocket handshake.
+// Connects to `port` and completes a WebSocket handshake, within 5 s.
 asio::ip::tcp::socket open_websocket(asio::io_context& io, uint16_t port) {
   asio::ip::tcp::socket socket{io};
-  socket.connect({asio::ip::make_address("127.0.0.1"), port});
   std::string request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                         "Sec-WebSocket-Version: 13\r\n\r\n";
-  asio::write(socket, asio::buffer(request));
   asio::streambuf answer;
-  asio::read_until(socket, answer, "\r\n\r\n");
+  std::error_code failed;
+  bool answered = false;
+  socket.async_connect(
+    {asio::ip::make_address("127.0.0.1"), port}, [&](std::error_code ec) {
+      if (ec)
+        return void(failed = ec);
+      asio::async_write(
+        socket, asio::buffer(request), [&](std::error_code ec, size_t) {
+          if (ec)
+            return void(failed = ec);
+          asio::async_read_until(socket, answer, "\r\n\r\n",
+                                 [&](std::error_code ec, size_t) {
+                                   failed = ec;
+                                   answered = !ec;
+                                 });
+        });
+    });
+  io.run_for(std::chrono::seconds{5});
+  REQUIRE_FALSE(failed);
+  REQUIRE(answered);
   std::string head{asio::buffers_begin(answer.data()),
                    asio::buffers_end(answer.data())};
   REQUIRE(head.rfind("HTTP/1.1 101", 0) == 0);

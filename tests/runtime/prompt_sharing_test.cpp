@@ -1,5 +1,5 @@
-// The node's scheduler on real threads: every message arrives, in order
-// per sender, however the workers interleave.
+// The node's scheduler on real threads: it is installed, and workers that
+// went to sleep wake up for what is handed to them.
 
 #include <catch2/catch.hpp>
 
@@ -46,7 +46,9 @@ caf::behavior sender(caf::event_based_actor* self, caf::actor to, int n) {
 
 } // namespace
 
-TEST_CASE("prompt sharing runs the system's actors and loses no message",
+// A lost wake-up shows as a request that times out (5 s, bounded).
+TEST_CASE("the node's scheduler is prompt sharing, and its workers wake for "
+          "every job",
           "[scheduler]") {
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
