@@ -5,6 +5,7 @@
 // Progress goes to stderr, one JSON line per result to stdout.
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <netinet/in.h>
@@ -292,8 +294,15 @@ void conn::start(const tcp::endpoint& server, const asio::ip::address& source) {
 #ifdef IP_BIND_ADDRESS_NO_PORT
     // Pick the port at connect time, by the whole 4-tuple.
     int one = 1;
-    setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
-               &one, sizeof(one));
+    if (setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+                   &one, sizeof(one))
+        != 0) {
+      // Still works, with ports picked at bind time: fewer per address.
+      static bool told = false;
+      if (!std::exchange(told, true))
+        std::cerr << "chat-bench: IP_BIND_ADDRESS_NO_PORT: "
+                  << std::strerror(errno) << '\n';
+    }
 #endif
     socket_.bind(tcp::endpoint{source, 0}, ec);
   }
@@ -304,7 +313,12 @@ void conn::start(const tcp::endpoint& server, const asio::ip::address& source) {
   socket_.async_connect(server, [this, server](std::error_code ec) {
     if (ec)
       return fail();
-    socket_.set_option(tcp::no_delay(true), ec);
+    // Without it every line waits for Nagle: a client that cannot have it
+    // would measure the kernel's 40 ms, not the server.
+    if (socket_.set_option(tcp::no_delay(true), ec); ec) {
+      std::cerr << "chat-bench: TCP_NODELAY: " << ec.message() << '\n';
+      return fail();
+    }
     std::string req = "GET / HTTP/1.1\r\nHost: " + server.address().to_string()
                       + ':' + std::to_string(server.port())
                       + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -139,7 +139,8 @@ public:
 
   void start() {
     std::error_code ec;
-    socket_.set_option(tcp::no_delay(true), ec);
+    if (socket_.set_option(tcp::no_delay(true), ec); ec)
+      std::cerr << "limit-relay: TCP_NODELAY: " << ec.message() << '\n';
     read_handshake();
   }
 
