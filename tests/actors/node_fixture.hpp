@@ -145,6 +145,18 @@ public:
     run();
   }
 
+  /// `leaver` types `leave` while its partner `gone` disconnects, in the
+  /// order given, both before the node runs; then runs it.
+  void leave_as_partner_disconnects(client& leaver, client& gone,
+                                    bool leave_first) {
+    if (leave_first)
+      enqueue(leaver, "leave");
+    enqueue_disconnect(gone);
+    if (!leave_first)
+      enqueue(leaver, "leave");
+    run();
+  }
+
   /// Runs until the node is quiet.
   void run() {
     sched.run();

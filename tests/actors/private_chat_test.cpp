@@ -174,13 +174,7 @@ TEST_CASE("a leave and the partner's disconnect at once end the chat once",
   node_fixture node;
   auto cs = node.connect_all(3);
   node.start_private_chat(cs[0], cs[1]);
-  // Client 1 leaves and Client 2 disconnects before the node runs.
-  if (leave_first)
-    node.enqueue(cs[0], "leave");
-  node.enqueue_disconnect(cs[1]);
-  if (!leave_first)
-    node.enqueue(cs[0], "leave");
-  node.run();
+  node.leave_as_partner_disconnects(cs[0], cs[1], leave_first);
   auto got = cs[0].received();
   CAPTURE(got);
   CHECK(cs[2].received() == lines{"Client 2 disconnected"});

@@ -87,12 +87,6 @@ TEST_CASE("a chat ended by a leave and a disconnect at once counts once",
   node_fixture node;
   auto cs = node.connect_all(3);
   node.start_private_chat(cs[0], cs[1]);
-  // Client 1 leaves and Client 2 disconnects before the node runs.
-  if (leave_first)
-    node.enqueue(cs[0], "leave");
-  node.enqueue_disconnect(cs[1]);
-  if (!leave_first)
-    node.enqueue(cs[0], "leave");
-  node.run();
+  node.leave_as_partner_disconnects(cs[0], cs[1], leave_first);
   CHECK(read(node.stats->private_chats) == 0);
 }
