@@ -43,8 +43,8 @@ using lobby_actor = caf::typed_actor<
   caf::reacts_to<hello_atom, session_actor, client_link_ptr>,
   // A main-room chat line, already stamped and made terminal-safe.
   caf::reacts_to<say_atom, client_id, shared_text>,
-  // Any other frame (blank line, private line, /help, errors): it only stops
-  // other clients' pages.
+  // Any other frame (blank line, private line, /help, errors, a binary
+  // frame): it only stops other clients' pages.
   caf::reacts_to<typed_atom, client_id>,
   // `page`: PAGING to every other client until one of them sends a frame.
   caf::reacts_to<page_atom, client_id>,

@@ -14,6 +14,7 @@
 
 #include "actors/lobby_actor.hpp"
 
+#include <cassert>
 #include <string>
 
 #include <caf/send.hpp>
@@ -61,6 +62,7 @@ void add_member(lobby_state& st, client_id id, member m) {
 // Removes a client that disconnected; it must not be in a private chat.
 void remove_member(lobby_state& st, client_id id) {
   auto i = st.members.find(id);
+  assert(i != st.members.end() && !i->second.pair);
   st.by_session.erase(i->second.session.address());
   st.members.erase(i);
   st.room = nullptr;
@@ -78,6 +80,7 @@ void start_chat(lobby_state& st, client_id inviter, client_id invitee,
 // Moves the members of private chat `pair` back to the main room.
 void end_chat(lobby_state& st, const private_pair_actor& pair) {
   auto i = st.chats.find(pair.address());
+  assert(i != st.chats.end());
   for (auto id : {i->second.inviter, i->second.invitee})
     st.members.at(id).pair = nullptr;
   st.chats.erase(i);

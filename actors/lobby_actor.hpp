@@ -37,6 +37,8 @@ struct member {
   session_actor session;
   client_link_ptr link;
   /// The private chat this client is in; invalid while in the main room.
+  /// The same fact as its entry in `lobby_state::chats`, kept here too for
+  /// the per-line look-up; start_chat and end_chat write both.
   private_pair_actor pair;
 };
 

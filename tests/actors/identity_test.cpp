@@ -65,6 +65,23 @@ TEST_CASE("lines sent before the client has its number are relayed after, "
     == lines{"You are Client 2", "Online: 2", "Client 1", "Client 2 (you)"});
 }
 
+TEST_CASE("a client that leaves before it has its number arrives and leaves "
+          "all the same, its lines unsaid",
+          "[identity]") {
+  node_fixture node;
+  auto a = node.connect();
+  a.received();
+  auto b = node.handshake();
+  node.enqueue(b, "never said");
+  node.enqueue_disconnect(b);
+  node.run_first(b); // its session sees both before the lobby's welcome
+  node.run();
+  CHECK(a.received() == lines{"Client 2 connected", "Client 2 disconnected"});
+  // The lobby greets through the link as it numbers the session (a link
+  // whose connection is gone drops it).
+  CHECK(b.received() == lines{"You are Client 2"});
+}
+
 TEST_CASE("members of a private chat hear of no arrival or departure",
           "[identity]") {
   node_fixture node;
