@@ -257,11 +257,16 @@ void ws_server::pass_on(const ws_connection_ptr& con, ws_message_ptr msg) {
 // calls the pong-timeout handler for those that do not answer.
 void ws_server::ping_idle_clients() {
   auto now = steady_clock::now();
-  std::error_code ec;
   for (auto& hdl : open_)
     if (auto con = connection(hdl);
-        con && now - con->last_heard >= config_.ping_interval)
+        con && now - con->last_heard >= config_.ping_interval) {
+      std::error_code ec;
       con->ping("", ec);
+      // A connection already closing refuses (invalid state): that is its
+      // end under way, not a fault.
+      if (ec && ec != websocketpp::error::invalid_state)
+        fail(ec, "ping");
+    }
   ping_timer_.expires_after(config_.ping_interval);
   ping_timer_.async_wait([this](const std::error_code& ec) {
     if (!ec)
@@ -272,8 +277,9 @@ void ws_server::ping_idle_clients() {
 void ws_server::say_goodbye(const ws_connection_ptr& con) {
   if (out_.push(sink_of(con), text_frame(goodbye_)))
     bump(stats_.frames_out);
-  std::error_code ec;
-  con->close(websocketpp::close::status::going_away, goodbye_, ec);
+  // The only refusal is a connection already closing: ending anyway.
+  std::error_code ignored;
+  con->close(websocketpp::close::status::going_away, goodbye_, ignored);
 }
 
 } // namespace net

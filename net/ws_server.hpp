@@ -6,9 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <string_view>
 #include <system_error>
-#include <vector>
 
 #include "actors/interfaces.hpp"
 #include "net/bridge_stats.hpp"

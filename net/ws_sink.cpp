@@ -37,9 +37,10 @@ void ws_sink::drop(const std::string& why) {
   assert(con_);
   dropping_ = true;
   // The close frame waits behind the backlog; the close timeout then ends
-  // the TCP connection if the client never reads it.
-  std::error_code ec;
-  con_->close(websocketpp::close::status::policy_violation, why, ec);
+  // the TCP connection if the client never reads it. The only refusal is
+  // a connection already closing: ending anyway.
+  std::error_code ignored;
+  con_->close(websocketpp::close::status::policy_violation, why, ignored);
 }
 
 std::shared_ptr<chat::link_sink> sink_of(ws_connection_ptr con) {
