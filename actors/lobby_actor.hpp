@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <map>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <caf/actor_addr.hpp>
 #include <caf/timespan.hpp>
@@ -30,22 +32,64 @@ struct lobby_config {
 
   /// How main-room lines reach the room; main() plugs in the bridge's.
   broadcaster_ptr fan_out = std::make_shared<broadcaster>();
+
+  // The cluster (CLUSTER.md). The defaults are a node of its own.
+
+  /// This node's place, 1 to `cluster_slots`: it hands out the numbers
+  /// node, node + cluster_slots, node + 2 * cluster_slots, …
+  node_index node = 1;
+  uint32_t cluster_slots = 1;
+  /// How long a question to another node may take (an invite, ending a
+  /// private chat there); also how long a node that has peers to join
+  /// waits for their numbers before it numbers its first client.
+  caf::timespan cluster_timeout = std::chrono::seconds{3};
+  /// Wait for a peer's roster (or `cluster_timeout`) before numbering: a
+  /// restarted node learns from its peers which numbers it handed out.
+  bool await_cluster = false;
+  /// A peer that has not acknowledged this many bytes from us is dropped
+  /// (a node loss) and introduced to again once it has caught up.
+  uint64_t max_peer_backlog_bytes = 16 * 1024 * 1024;
 };
 
-/// One connected client as the lobby sees it.
+/// One client of this node as the lobby sees it.
 struct member {
   session_actor session;
   client_link_ptr link;
   /// The private chat this client is in; invalid while in the main room.
-  /// The same fact as its entry in `lobby_state::chats`, kept here too for
-  /// the per-line look-up; start_chat and end_chat write both.
   private_pair_actor pair;
+  /// The partner in that chat, on this node or another.
+  client_id partner = 0;
+  /// Its invite waits for another node's answer: meanwhile it can neither
+  /// invite nor be invited.
+  bool inviting = false;
+  /// Its connection is gone; it stays until its private chat has ended.
+  bool gone = false;
 };
 
-/// A private chat the lobby started and that has not ended yet.
-struct private_chat {
-  client_id inviter;
-  client_id invitee;
+/// A client of another node, as its lobby told us.
+struct remote_member {
+  node_index node;
+  bool in_private = false;
+};
+
+/// Another node's lobby, linked to ours.
+struct peer {
+  peer_actor lobby;
+  /// False after we dropped it for its backlog (or it dropped us): its
+  /// clients count as gone until a roster links it again.
+  bool linked = true;
+  /// Our roster went out since it was registered or dropped.
+  bool introduced = false;
+  /// Its roster arrived: its clients are in `remote`.
+  bool known = false;
+  /// Bytes sent to it and acknowledged by it; received from it and
+  /// acknowledged by us. Cumulative for as long as it stays registered.
+  uint64_t sent = 0;
+  uint64_t acked = 0;
+  uint64_t received = 0;
+  uint64_t received_acked = 0;
+  /// Backoff before introducing us again after a drop.
+  caf::timespan retry = std::chrono::milliseconds{500};
 };
 
 struct lobby_state {
@@ -53,20 +97,35 @@ struct lobby_state {
 
   lobby_config config;
   client_id next_id = 1;
-  /// Every connected client. Each chat in `chats` has both its members here
-  /// until it has ended, so the main room is everyone else (see
-  /// `main_room_size` in lobby_actor.cpp).
+  /// False while a node that has peers waits for their numbers; the
+  /// handshakes meanwhile wait here, in order.
+  bool numbering = true;
+  std::vector<std::pair<session_actor, client_link_ptr>> waiting;
+  /// The clients of this node.
   std::map<client_id, member> members;
+  /// The clients of the other nodes.
+  std::map<client_id, remote_member> remote;
+  /// How many of each are in a private chat: the main room is everyone
+  /// else (see `main_room_size`).
+  size_t members_in_private = 0;
+  size_t remote_in_private = 0;
   /// The same clients by session, for their down messages.
   std::unordered_map<caf::actor_addr, client_id> by_session;
-  /// The private chats started and not yet ended, by pair.
-  std::unordered_map<caf::actor_addr, private_chat> chats;
-  /// The main room's links, ordered by number; built by the first line
-  /// after the room changed (null until then), so that a line is one
-  /// hand-off and large-room arrivals cost no rebuild each. Lines in flight
-  /// keep their own copy.
+  /// The private pairs this lobby started and that still run.
+  std::unordered_map<caf::actor_addr, private_pair_actor> pairs;
+  /// The other nodes' lobbies, by node and by address.
+  std::map<node_index, peer> peers;
+  std::unordered_map<caf::actor_addr, node_index> by_peer;
+  /// The highest number each node is known to have handed out (entry K-1
+  /// for node K); survives the loss of that node.
+  client_ids highest;
+  /// The main room's links on this node, ordered by number; built by the
+  /// first line after the room changed (null until then), so that a line
+  /// is one hand-off and large-room arrivals cost no rebuild each. Lines
+  /// in flight keep their own copy.
   link_group room;
-  /// One pager per client that is paging, keyed by that client.
+  /// One pager per client that is paging anywhere in the cluster, keyed by
+  /// that client; it pages the clients of this node.
   std::map<client_id, pager_actor> pagers;
   /// Large-room arrivals and departures not yet summed up: a summary is due
   /// (its timer armed) while either is not 0.
@@ -75,8 +134,10 @@ struct lobby_state {
 };
 
 /// Owns the node's membership: hands out client numbers, relays main-room
-/// lines, starts private pairs and pagers, and answers `/who`. Publishes
-/// deliveries, running pages and private chats to `config.stats`.
+/// lines, starts private pairs and pagers, and answers `/who`; and, in a
+/// cluster, keeps the other nodes' lobbies told and hears theirs (peer
+/// messages, actors/lobby_peers.cpp). Publishes its figures to
+/// `config.stats`.
 lobby_actor::behavior_type
 lobby(lobby_actor::stateful_pointer<lobby_state> self, lobby_config config);
 

@@ -1,12 +1,13 @@
 // Protocol sketch:
-//   on start:  both sessions route their chat lines here from now on, then
-//              both clients learn whom they are chatting with
-//   say:       session -> pair; the line goes to the other member only
-//   end:       lobby -> pair (request); the members still connected route
-//              their lines to the main room again and are told `Private chat
-//              ended.`, then the pair replies and quits. The lobby waits for
-//              that reply before it puts them back in the main room, so
-//              nothing from the room overtakes the notice.
+//   on start:  pair -> each member's lobby (peer room): the lobby routes
+//              the member's chat lines here, then tells the client whom it
+//              is chatting with
+//   say:       session -> pair; the line goes to the other member's lobby
+//              (peer tell), which writes it to that client only
+//   end:       lobby -> pair (request); each member still connected is
+//              moved back to the main room by its lobby (peer end) and told
+//              `Private chat ended.`, then the pair replies and quits. The
+//              requester acts on the reply only after the notices went out.
 
 #include "actors/private_pair_actor.hpp"
 
@@ -23,28 +24,22 @@ private_pair(private_pair_actor::stateful_pointer<private_pair_state> self,
   st.b = std::move(invitee);
   st.stats = std::move(stats);
   auto handle = caf::actor_cast<private_pair_actor>(self);
-  for (auto* member : {&st.a, &st.b})
-    self->send(member->session, room_atom_v, handle);
-  st.a.link->send(
-    make_text("Private chatting with Client " + std::to_string(st.b.id)));
-  st.b.link->send(
-    make_text("Private chatting with Client " + std::to_string(st.a.id)));
+  self->send(st.a.home, peer_atom_v, room_atom_v, st.a.id, handle, st.b.id);
+  self->send(st.b.home, peer_atom_v, room_atom_v, st.b.id, handle, st.a.id);
   return {
-    [self](say_atom, client_id from, shared_text& line) {
+    [self](say_atom, client_id from, std::string& line) {
       auto& st = self->state;
       auto& to = from == st.a.id ? st.b : st.a;
-      to.link->send(std::move(line));
+      self->send(to.home, peer_atom_v, tell_atom_v, to.id, std::move(line));
       st.stats->deliveries.fetch_add(1, std::memory_order_relaxed);
       return caf::ok_atom_v;
     },
     [self](end_atom, client_id gone) {
-      auto ended = make_text("Private chat ended.");
-      for (auto* member : {&self->state.a, &self->state.b}) {
-        if (member->id == gone)
-          continue;
-        self->send(member->session, room_atom_v, private_pair_actor{});
-        member->link->send(ended);
-      }
+      auto handle = caf::actor_cast<private_pair_actor>(self);
+      for (auto* member : {&self->state.a, &self->state.b})
+        if (member->id != gone)
+          self->send(member->home, peer_atom_v, end_atom_v, member->id,
+                     handle);
       self->quit();
       return caf::ok_atom_v;
     },

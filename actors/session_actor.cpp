@@ -45,18 +45,18 @@ void reply(session_ptr self, std::string line) {
 }
 
 // Returns the line as others see it: `<S> <line>`.
-shared_text stamp(session_ptr self, std::string_view line) {
+std::string stamp(session_ptr self, std::string_view line) {
   using std::chrono::duration_cast;
   using std::chrono::seconds;
   auto age = self->clock().now() - self->state.connected_at;
   auto secs = duration_cast<seconds>(age).count();
-  return make_text(std::to_string(secs) + ' ' + make_terminal_safe(line));
+  return std::to_string(secs) + ' ' + make_terminal_safe(line);
 }
 
 void say(session_ptr self, const std::string& line) {
   auto& st = self->state;
   if (!st.pair) {
-    self->send(st.lobby, say_atom_v, st.id, stamp(self, line));
+    self->send(st.lobby, say_atom_v, st.id, make_text(stamp(self, line)));
     return;
   }
   say_in_private(self, st.pair, st.id, stamp(self, line),

@@ -34,6 +34,11 @@ public:
     return std::exchange(frames_, {});
   }
 
+  /// The frames received since the last take(), kept.
+  const lines& peek() const {
+    return frames_;
+  }
+
 private:
   lines frames_;
 };
@@ -56,51 +61,30 @@ inline caf::actor_system_config& testing_config(caf::actor_system_config& cfg) {
   return cfg;
 }
 
-class node_fixture {
+/// An actor system on the test coordinator and the clients a test drives;
+/// node_fixture and cluster_fixture add the lobbies.
+class test_system {
 public:
-  explicit node_fixture(lobby_config config = {})
+  test_system()
     : sys(testing_config(cfg)),
-      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
-      stats(config.stats) {
+      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     // Actors outlive the test; do not wait for them on shutdown.
     sys.await_actors_before_shutdown(false);
-    lobby = sys.spawn(chat::lobby, config);
-    sched.run();
   }
 
-  /// Disconnects every client and stops the lobby, as the node does on
-  /// shutdown. Stopping the lobby stops every pager: a pager re-arms its
-  /// timer forever and would keep the coordinator's shutdown busy.
-  ~node_fixture() {
+  /// Disconnects every client, as the node does on shutdown.
+  ~test_system() {
     for (auto& session : sessions_)
       caf::anon_send(session, closed_atom_v);
-    caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
-  /// Completes a client's handshake without running the node.
-  client handshake() {
+  /// Completes a client's handshake with `lobby` without running the node.
+  client handshake_with(const lobby_actor& lobby) {
     auto link = std::make_shared<fake_link>();
     auto session = chat::spawn_session(sys, link, lobby);
     sessions_.push_back(session);
     return {session, link, sessions_.size()};
-  }
-
-  /// Connects a new client and runs until the node is quiet.
-  client connect() {
-    auto c = handshake();
-    run();
-    return c;
-  }
-
-  /// Connects `n` clients and drops what they received while connecting.
-  std::vector<client> connect_all(size_t n) {
-    std::vector<client> result;
-    for (size_t i = 0; i < n; ++i)
-      result.push_back(connect());
-    for (auto& c : result)
-      c.received();
-    return result;
   }
 
   /// Delivers one text frame from `c` without running the node.
@@ -188,12 +172,52 @@ public:
   caf::actor_system_config cfg;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
-  /// What the lobby publishes for /metrics.
-  chat_stats_ptr stats;
-  lobby_actor lobby;
 
 private:
   std::vector<session_actor> sessions_;
+};
+
+/// One chat node: a lobby and its clients.
+class node_fixture : public test_system {
+public:
+  explicit node_fixture(lobby_config config = {}) : stats(config.stats) {
+    lobby = sys.spawn(chat::lobby, config);
+    sched.run();
+  }
+
+  /// Stops the lobby, as the node does on shutdown. Stopping the lobby
+  /// stops every pager: a pager re-arms its timer forever and would keep
+  /// the coordinator's shutdown busy.
+  ~node_fixture() {
+    caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  /// Completes a client's handshake without running the node.
+  client handshake() {
+    return handshake_with(lobby);
+  }
+
+  /// Connects a new client and runs until the node is quiet.
+  client connect() {
+    auto c = handshake();
+    run();
+    return c;
+  }
+
+  /// Connects `n` clients and drops what they received while connecting.
+  std::vector<client> connect_all(size_t n) {
+    std::vector<client> result;
+    for (size_t i = 0; i < n; ++i)
+      result.push_back(connect());
+    for (auto& c : result)
+      c.received();
+    return result;
+  }
+
+  /// What the lobby publishes for /metrics.
+  chat_stats_ptr stats;
+  lobby_actor lobby;
 };
 
 } // namespace chat::test
