@@ -246,17 +246,17 @@ void on_hello(lobby_ptr self, session_actor& session, client_link_ptr& link) {
 // not answer. The pair tells each remaining member's lobby (peer end); if
 // it cannot be reached, this node ends its members' side itself.
 void end_pair(lobby_ptr self, client_id id, client_id gone) {
-  auto& m = self->state.members.at(id);
-  self->request(m.pair, self->state.config.cluster_timeout, end_atom_v, gone)
+  auto pair = self->state.members.at(id).pair;
+  self->request(pair, self->state.config.cluster_timeout, end_atom_v, gone)
     .then([self, gone](caf::ok_atom) {
             if (gone != 0)
               finish_departure(self, gone);
           },
-          [self, id, gone](caf::error&) {
+          [self, id, gone, pair](caf::error&) {
             auto i = self->state.members.find(id);
             if (i == self->state.members.end())
               return;
-            if (i->second.pair)
+            if (i->second.pair == pair)
               end_chat_here(self, id);
             else if (gone == 0) // the leave came after the end
               tell(self, id, "Error: you are not in a private chat");

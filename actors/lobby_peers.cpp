@@ -32,9 +32,11 @@ namespace chat::lobby_rules {
 
 namespace {
 
-// Received bytes are acknowledged in steps of this; the backlog cap must
-// be well above it.
-constexpr uint64_t ack_step = 64 * 1024;
+// Received bytes are acknowledged in steps of this, or of an eighth of the
+// cap if that is less (the cap should be alike on every node).
+uint64_t ack_step(const lobby_config& config) {
+  return std::min<uint64_t>(64 * 1024, config.max_peer_backlog_bytes / 8);
+}
 
 void note_highest(lobby_state& st, node_index node, client_id id) {
   if (node >= 1 && node <= st.highest.size())
@@ -93,7 +95,7 @@ node_index peer_sender(lobby_ptr self, size_t bytes) {
   auto& stats = *st.config.stats;
   stats.peer_messages_received.fetch_add(1, std::memory_order_relaxed);
   stats.peer_bytes_received.fetch_add(bytes, std::memory_order_relaxed);
-  if (p.received - p.received_acked >= ack_step) {
+  if (p.received - p.received_acked >= ack_step(st.config)) {
     p.received_acked = p.received;
     // Acknowledgements are not counted: they are what ends a backlog.
     self->send(p.lobby, peer_atom_v, ack_atom_v, p.received);

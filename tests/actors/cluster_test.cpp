@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <caf/event_based_actor.hpp>
+
 #include "cluster_fixture.hpp"
 
 using namespace chat::test;
@@ -380,4 +382,89 @@ TEST_CASE("a node that comes back is announced again, with the same "
   CHECK(cs[1].received() == lines{"0 together again"});
   // Numbers stay unique across the split.
   CHECK(cluster.connect(2).number == 6);
+}
+
+namespace {
+
+// A node that takes every message and answers none: what a frozen or
+// overloaded peer looks like from its links.
+using message_log = std::shared_ptr<std::vector<caf::message>>;
+
+caf::behavior silent_peer(caf::event_based_actor* self, message_log log) {
+  self->set_default_handler(
+    [log](caf::scheduled_actor*,
+          caf::message_view& x) -> caf::result<caf::message> {
+      log->push_back(x.copy_content_to_message());
+      return caf::message{};
+    });
+  return {[](int) {}};
+}
+
+// How many messages of `log` are `(peer_atom, <what>, …)`.
+size_t count(const message_log& log, caf::atom_value what) {
+  size_t n = 0;
+  for (auto& msg : *log)
+    if (msg.size() >= 2 && msg.match_element<caf::atom_value>(1)
+        && msg.get_as<caf::atom_value>(1) == what)
+      ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("a peer that falls behind is dropped, and introduced again once "
+          "it has caught up",
+          "[cluster]") {
+  using chat::client_ids;
+  chat::lobby_config config;
+  config.max_peer_backlog_bytes = 4096;
+  cluster_fixture cluster{3, config};
+  cluster.kill(3);
+  // Node 3 is back, but it reads nothing.
+  auto log = std::make_shared<std::vector<caf::message>>();
+  auto slow = cluster.sys.spawn(silent_peer, log);
+  auto slow_peer = caf::actor_cast<chat::peer_actor>(slow);
+  caf::anon_send(cluster.lobby(1), chat::linked_atom_v, chat::node_index{3},
+                 slow_peer);
+  cluster.run();
+  caf::send_as(slow, cluster.lobby(1), chat::peer_atom_v, chat::roster_atom_v,
+               chat::node_index{3}, client_ids{}, client_ids{}, client_ids{},
+               client_ids(3, 0));
+  cluster.run();
+  REQUIRE(count(log, caf::atom("roster")) == 1);
+  REQUIRE(gauge(cluster.stats[0]->peers) == 2);
+  auto cs = cluster.connect_all({1, 2});
+  // About 4 KiB of lines: node 3 is dropped, node 2 gets every one.
+  lines expected;
+  for (int i = 0; i < 60; ++i) {
+    auto line = "line " + std::to_string(i) + std::string(40, '.');
+    cluster.type(cs[0], line);
+    expected.push_back("0 " + line);
+  }
+  CHECK(cs[1].received() == expected);
+  CHECK(count(log, caf::atom("drop")) == 1);
+  CHECK(gauge(cluster.stats[0]->peer_backlog_drops) == 1);
+  CHECK(gauge(cluster.stats[0]->peers) == 1);
+  CHECK(gauge(cluster.stats[1]->peer_backlog_drops) == 0);
+  // Its backlog stops growing: no line went to it after the drop.
+  auto relayed = count(log, caf::atom("relay"));
+  cluster.type(cs[0], "one more");
+  CHECK(count(log, caf::atom("relay")) == relayed);
+  CHECK(gauge(cluster.stats[0]->peer_backlog_bytes[2]) <= 4096 + 128);
+  // Still behind: no new introduction.
+  cluster.advance(2s);
+  CHECK(count(log, caf::atom("roster")) == 1);
+  // It catches up: introduced again, and linked once it answers.
+  caf::send_as(slow, cluster.lobby(1), chat::peer_atom_v, chat::ack_atom_v,
+               uint64_t{1} << 40);
+  cluster.advance(30s);
+  CHECK(count(log, caf::atom("roster")) == 2);
+  caf::send_as(slow, cluster.lobby(1), chat::peer_atom_v, chat::roster_atom_v,
+               chat::node_index{3}, client_ids{}, client_ids{}, client_ids{},
+               client_ids(3, 0));
+  cluster.run();
+  CHECK(gauge(cluster.stats[0]->peers) == 2);
+  cluster.type(cs[0], "welcome back");
+  CHECK(count(log, caf::atom("relay")) == relayed + 1);
+  caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
 }
