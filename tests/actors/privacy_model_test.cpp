@@ -11,12 +11,28 @@
 // that; a client then gets one ordered stream of lines per sender, and the
 // streams may interleave.
 //
+// The same property is checked on a cluster of three lobbies (CLUSTER.md,
+// cluster_fixture): each connect picks a node at random, each node numbers
+// its own clients (node K of 3: K, K+3, K+6, ...), and the model is the
+// same protocol, cluster-wide. The model accepts what CLUSTER.md lets a
+// cluster do differently, and nothing more: lines of two senders may reach
+// a recipient in either order (as above: one stream per sender), and two
+// clients on different nodes that invite each other at the same moment may
+// both be refused. Only the cluster runs have a step that delivers the
+// invites of two clients together: its outcome must be that of one order or
+// the other, or, for such a crossing, both refused. Their actors also run
+// in a random order (see settle()), so that nodes overtake each other.
+//
 // A failure prints its seed and the steps that led to it. Rerun one seed:
 //   CHAT_PRIVACY_SEED=<seed> build/tests/chat-tests "[privacy]"
-// More seeds or steps: CHAT_PRIVACY_SEEDS=<n>, CHAT_PRIVACY_STEPS=<n>;
-// CHAT_PRIVACY_STATS=1 prints how much the runs covered.
+// ("[privacy][cluster]": the cluster only; "[privacy]~[cluster]": the
+// single node only). More seeds or steps: CHAT_PRIVACY_SEEDS=<n>,
+// CHAT_PRIVACY_STEPS=<n>; CHAT_PRIVACY_STATS=1 prints how much the runs
+// covered; CHAT_PRIVACY_SHUFFLE=0 runs the cluster's actors in order.
 // Some steps send `invite N` and a chat line before the node runs (see the
-// last test case); CHAT_PRIVACY_PIPELINED=0 leaves them out.
+// last test cases); CHAT_PRIVACY_PIPELINED=0 leaves them out. On a cluster
+// N is then a client of the inviter's node: CHAT_PRIVACY_PIPELINED=2 lets it
+// be any client, which fails (a known bug, see the last test case).
 
 #include <algorithm>
 #include <cstdio>
@@ -29,11 +45,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "cluster_fixture.hpp"
 #include "node_fixture.hpp"
 
 using namespace chat::test;
 using namespace std::chrono_literals;
 using chat::client_id;
+using chat::node_index;
 
 namespace {
 
@@ -135,13 +153,22 @@ struct frame {
 
 // The protocol in a few lines: who is connected since when, who is in the
 // main room, who chats privately with whom, who pages whom, and so what each
-// client is due to receive in the current step.
+// client is due to receive in the current step. The same for one node and
+// for a cluster: only the numbers depend on the node a client connects to.
 class reference_model {
 public:
+  /// `nodes` nodes, each numbering its own clients: node K of M hands out
+  /// K, K+M, K+2M, ...
+  explicit reference_model(size_t nodes = 1) : nodes_(nodes) {
+    for (node_index k = 1; k <= nodes; ++k)
+      next_on_.push_back(k);
+  }
+
   // A connected client.
   struct member {
     caf::timespan connected_at;
     client_id partner = 0; ///< 0 while in the main room
+    node_index node = 1;
   };
 
   // A running page.
@@ -159,6 +186,11 @@ public:
     size_t pages = 0;
     size_t paging_ticks = 0;
     size_t refused_invites = 0;
+    /// Two invites delivered together (cluster runs only), and how many of
+    /// them crossed (each client invited the other, on different nodes)
+    /// and were both refused.
+    size_t invites_together = 0;
+    size_t crossings_refused = 0;
   };
 
   counts seen;
@@ -172,7 +204,6 @@ public:
   std::map<client_id, member> members;
   std::map<client_id, page_run> pages; // by pager
   std::set<client_id> gone;
-  client_id next_id = 1;
   caf::timespan now{0};
   std::vector<std::string> help_lines;
 
@@ -182,15 +213,22 @@ public:
     stream = 0;
   }
 
-  client_id connect() {
-    auto id = next_id++;
+  /// A number no node has handed out yet.
+  client_id unissued() const {
+    return highest_ + 1;
+  }
+
+  client_id connect(node_index node = 1) {
+    auto id = next_on_.at(node - 1);
+    next_on_.at(node - 1) += nodes_;
+    highest_ = std::max(highest_, id);
     expect(id, "You are " + name_of(id));
     for (auto& [other, m] : members)
       if (m.partner == 0)
         expect(other, name_of(id) + " connected");
     for (auto& [pager, run] : pages)
       run.recipients.insert(id);
-    members.emplace(id, member{now, 0});
+    members.emplace(id, member{now, 0, node});
     return id;
   }
 
@@ -255,6 +293,19 @@ public:
       case frame::leave:
         return leave(id);
     }
+  }
+
+  /// `a` and `b`, both in the main room, on different nodes, invited each
+  /// other at the same moment: both are refused, as if the other were in a
+  /// private chat already (CLUSTER.md). Nothing else changes.
+  void refuse_crossing(client_id a, client_id b) {
+    for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+      typed(from);
+      ++seen.refused_invites;
+      expect(from, "Error: " + name_of(to) + " is already in a private chat");
+      ++stream;
+    }
+    ++seen.crossings_refused;
   }
 
 private:
@@ -350,6 +401,10 @@ private:
       expect(id, line);
     }
   }
+
+  size_t nodes_;
+  std::vector<client_id> next_on_; ///< by node, from 1
+  client_id highest_ = 0;          ///< the highest number handed out
 };
 
 // Asks a node for its /help text once: the model only checks who gets it.
@@ -364,14 +419,53 @@ const std::vector<std::string>& help_text() {
   return result;
 }
 
-// One seed: drives a node and the model with the same random steps and
-// compares what every client received after each step.
+// The chat under test: one node (node_fixture) ...
+struct one_node {
+  static constexpr size_t nodes = 1;
+  node_fixture fixture;
+
+  client handshake(node_index) {
+    return fixture.handshake();
+  }
+
+  test_system& system() {
+    return fixture;
+  }
+};
+
+// ... or three lobbies linked as one cluster (cluster_fixture).
+struct three_nodes {
+  static constexpr size_t nodes = 3;
+  cluster_fixture fixture{nodes};
+
+  client handshake(node_index k) {
+    return fixture.handshake_with(fixture.lobby(k));
+  }
+
+  test_system& system() {
+    return fixture;
+  }
+};
+
+// One seed: drives a chat (`Chat`: one_node or three_nodes) and the model
+// with the same random steps and compares what every client received after
+// each step.
+template <class Chat>
 class privacy_run {
 public:
-  /// With `pipelined`, some steps send `invite N` and a chat line from the
-  /// same client before the node runs (see the known bug below).
-  privacy_run(uint32_t seed, bool pipelined)
-    : seed_(seed), pipelined_(pipelined), rng_(seed) {
+  /// With `pipelined` (1, or 2 to reproduce a known bug on a cluster), some
+  /// steps send `invite N` and a chat line from the same client before the
+  /// node runs (see invite_and_chat()). On a cluster, some steps also send
+  /// invites of two clients together.
+  /// With `shuffled` (cluster runs), the actors run in a random order (see
+  /// settle()).
+  privacy_run(uint32_t seed, size_t pipelined, bool shuffled)
+    : seed_(seed),
+      pipelined_(pipelined),
+      shuffled_(shuffled),
+      rng_(seed),
+      schedule_(seed ^ 0x5eed5eedu),
+      model_(Chat::nodes) {
     model_.help_lines = help_text();
   }
 
@@ -465,7 +559,11 @@ private:
 
   // An invite meant to succeed (it still fails if either side is busy).
   frame invite_someone(client_id from) {
-    auto xs = live();
+    return invite_one_of(from, live());
+  }
+
+  // An invite of one of `xs`, which holds `from`.
+  frame invite_one_of(client_id from, const std::vector<client_id>& xs) {
     auto target = xs[pick(xs.size())];
     if (target == from && xs.size() > 1)
       target = xs[(std::find(xs.begin(), xs.end(), from) - xs.begin() + 1)
@@ -496,7 +594,7 @@ private:
         }
         [[fallthrough]];
       case 1: {
-        auto never = model_.next_id + pick(5);
+        auto never = model_.unissued() + pick(5);
         auto n = std::to_string(never);
         return {frame::invite, "invite Client " + n, never, "Client " + n};
       }
@@ -530,27 +628,40 @@ private:
     return {frame::leave, "leave"};
   }
 
-  void send(client_id from, const frame& f) {
+  // Delivers `f` from `from` without running the chat, and logs it.
+  void deliver(client_id from, const frame& f) {
     auto& c = clients_.at(from);
     if (f.kind == frame::binary)
       node_.enqueue_binary(c);
     else
       node_.enqueue(c, f.text);
-    model_.receive(from, f);
     std::string what = f.kind == frame::binary ? "<binary>" : f.text;
     log(name_of(from) + " sends " + quoted({what}));
   }
 
+  void send(client_id from, const frame& f) {
+    deliver(from, f);
+    model_.receive(from, f);
+  }
+
   void connect() {
-    auto id = model_.connect();
-    clients_.emplace(id, node_.connect());
-    log(name_of(id) + " connects");
+    node_index node = 1;
+    if constexpr (Chat::nodes > 1)
+      node = static_cast<node_index>(1 + pick(Chat::nodes));
+    auto id = model_.connect(node);
+    clients_.emplace(id, chat_.handshake(node));
+    settle();
+    if constexpr (Chat::nodes > 1)
+      log(name_of(id) + " connects to node " + std::to_string(node));
+    else
+      log(name_of(id) + " connects");
   }
 
   void disconnect(client_id id) {
     log(name_of(id) + " disconnects");
     model_.disconnect(id);
-    node_.disconnect(clients_.at(id));
+    node_.enqueue_disconnect(clients_.at(id));
+    settle();
   }
 
   void advance() {
@@ -558,7 +669,25 @@ private:
     auto dt = steps[pick(std::size(steps))];
     log("the clock moves " + std::to_string(dt.count() / 1000000) + " ms");
     model_.advance(dt);
-    node_.advance(dt);
+    node_.sched.advance_time(dt);
+    settle();
+  }
+
+  // Runs the chat until it is quiet. Shuffled, each next message is one of
+  // a random actor that has one: a node, session, pair or pager may be
+  // slower or faster than the others, while each mailbox keeps its order
+  // (as CAF keeps the order of messages between two actors). The schedule
+  // has a random generator of its own, so a seed's steps do not depend on
+  // how many messages the actors exchange.
+  void settle() {
+    if (!shuffled_)
+      return node_.run();
+    auto& jobs = node_.sched.jobs;
+    while (!jobs.empty()) {
+      auto i = jobs.begin() + static_cast<ptrdiff_t>(schedule_() % jobs.size());
+      std::rotate(jobs.begin(), i, i + 1);
+      node_.sched.run_once();
+    }
   }
 
   // One frame of one client, then the node runs.
@@ -575,7 +704,7 @@ private:
     } else {
       send(from, any_frame(from));
     }
-    node_.run();
+    settle();
   }
 
   // Frames of two or three clients, all delivered before the node runs.
@@ -589,7 +718,7 @@ private:
       send(from, passive_frame());
       ++model_.stream;
     }
-    node_.run();
+    settle();
   }
 
   // Several frames of one client, delivered before the node runs. The
@@ -607,17 +736,89 @@ private:
       model_.stream = local ? 1 : 0;
       send(from, f);
     }
-    node_.run();
+    settle();
   }
 
   // `invite N` and a chat line, typed before the node answers the invite:
-  // the line belongs to the private chat if the invite succeeds.
+  // the line belongs to the private chat if the invite succeeds. On a
+  // cluster, N is a client of the inviter's node unless `pipelined_` is 2:
+  // a line typed right after inviting a client of another node goes to the
+  // main room (a known bug, see the last test case).
   void invite_and_chat() {
     auto from = any_live();
+    auto xs = live();
+    if (Chat::nodes > 1 && pipelined_ < 2) {
+      auto node = model_.members.at(from).node;
+      xs.erase(std::remove_if(xs.begin(), xs.end(),
+                              [this, node](client_id x) {
+                                return model_.members.at(x).node != node;
+                              }),
+               xs.end());
+    }
     log("together:");
-    send(from, invite_someone(from));
+    send(from, invite_one_of(from, xs));
     send(from, {frame::chat, chat_text()});
-    node_.run();
+    settle();
+  }
+
+  // Invites of two clients, delivered before the chat runs (cluster runs
+  // only). The node(s) may handle them in either order; two clients on
+  // different nodes that invite each other may also both be refused. Each
+  // outcome is a model of its own, and the check adopts the one that
+  // matches. (Only two: three invites together could also cross in a
+  // cycle, which CLUSTER.md does not speak of.)
+  void invites_together() {
+    auto xs = live();
+    auto a = xs[pick(xs.size())];
+    auto b = xs[pick(xs.size() - 1)];
+    if (b == a)
+      b = xs.back();
+    frame fa;
+    frame fb;
+    if (pick(2) == 0) { // each invites the other
+      fa = invite_client(b);
+      fb = invite_client(a);
+    } else {
+      fa = invite_someone(a);
+      fb = invite_someone(b);
+    }
+    log("together:");
+    deliver(a, fa);
+    deliver(b, fb);
+    ++model_.seen.invites_together;
+    // a's invite first, b's first; a's effects are stream 0, b's stream 1.
+    for (auto a_first : {true, false}) {
+      auto& m = alternatives_.emplace_back(model_);
+      auto one = [&m](client_id from, const frame& f, size_t stream) {
+        m.stream = stream;
+        m.receive(from, f);
+      };
+      if (a_first) {
+        one(a, fa, 0);
+        one(b, fb, 1);
+      } else {
+        one(b, fb, 1);
+        one(a, fa, 0);
+      }
+      labels_.push_back(name_of(a_first ? a : b) + "'s invite first");
+    }
+    auto& ma = model_.members.at(a);
+    auto& mb = model_.members.at(b);
+    if (fa.kind == frame::invite && fa.target == b && fb.kind == frame::invite
+        && fb.target == a && ma.partner == 0 && mb.partner == 0
+        && ma.node != mb.node) {
+      alternatives_.emplace_back(model_).refuse_crossing(a, b);
+      labels_.push_back("both refused");
+    }
+    settle();
+  }
+
+  // `invite <to>`, in one of the ways a user may type it.
+  frame invite_client(client_id to) {
+    auto n = std::to_string(to);
+    if (pick(2) == 0)
+      return {frame::invite, "invite Client " + n, to, "Client " + n};
+    return {frame::invite, "invite " + n, to, n};
   }
 
   void random_step() {
@@ -625,6 +826,8 @@ private:
     auto r = pick(100);
     if (pipelined_ && n >= 2 && pick(20) == 0)
       invite_and_chat();
+    else if (Chat::nodes > 1 && n >= 2 && pick(12) == 0)
+      invites_together();
     else if (n == 0 || (n < 2 && r < 60) || (r < 12 && n < max_live))
       connect();
     else if (r < 18)
@@ -639,30 +842,63 @@ private:
       one_frame();
   }
 
-  // Compares what every client received in this step with the model.
+  // Compares what every client received in this step with the model, or,
+  // after a step with several possible outcomes, with each of them: the
+  // first that matches every client becomes the model.
   std::optional<std::string> check() {
+    std::map<client_id, lines> got;
     for (auto& [id, c] : clients_) {
-      auto got = c.received();
-      frames_ += got.size();
-      auto i = model_.due.find(id);
-      auto want = i == model_.due.end() ? streams{} : i->second;
-      if (is_merge(got, want))
+      got[id] = c.received();
+      frames_ += got[id].size();
+    }
+    std::string failure;
+    if (alternatives_.empty()) {
+      failure = mismatch(model_, got);
+    } else {
+      auto alternatives = std::exchange(alternatives_, {});
+      auto labels = std::exchange(labels_, {});
+      for (size_t k = 0; k < alternatives.size(); ++k) {
+        auto why = mismatch(alternatives[k], got);
+        if (why.empty()) {
+          model_ = std::move(alternatives[k]);
+          return std::nullopt;
+        }
+        failure += "\n  if " + labels[k] + ": " + why;
+      }
+      failure = "no outcome the model allows matches:" + failure;
+    }
+    if (failure.empty())
+      return std::nullopt;
+    std::ostringstream out;
+    out << "seed " << seed_ << ", step " << step_ << ": " << failure
+        << "\nsteps (last 40):\n";
+    auto first = log_.size() > 40 ? log_.size() - 40 : 0;
+    for (auto k = first; k < log_.size(); ++k)
+      out << "  " << log_[k] << '\n';
+    return out.str();
+  }
+
+  // Describes each client whose frames differ from what `model` expects;
+  // empty if none does.
+  static std::string mismatch(const reference_model& model,
+                              const std::map<client_id, lines>& got) {
+    std::ostringstream out;
+    for (auto& [id, xs] : got) {
+      auto i = model.due.find(id);
+      auto want = i == model.due.end() ? streams{} : i->second;
+      if (is_merge(xs, want))
         continue;
-      std::ostringstream out;
-      out << "seed " << seed_ << ", step " << step_ << ": " << name_of(id)
-          << (model_.gone.count(id) != 0 ? " (disconnected)" : "")
-          << " received " << quoted(got) << " but the model expects";
+      if (out.tellp() > 0)
+        out << "; ";
+      out << name_of(id)
+          << (model.gone.count(id) != 0 ? " (disconnected)" : "")
+          << " received " << quoted(xs) << " but the model expects";
       for (auto& s : want)
         out << ' ' << quoted(s);
       if (want.empty())
         out << " nothing";
-      out << "\nsteps (last 40):\n";
-      auto first = log_.size() > 40 ? log_.size() - 40 : 0;
-      for (auto k = first; k < log_.size(); ++k)
-        out << "  " << log_[k] << '\n';
-      return out.str();
     }
-    return std::nullopt;
+    return out.str();
   }
 
   void log(std::string what) {
@@ -670,10 +906,16 @@ private:
   }
 
   uint32_t seed_;
-  bool pipelined_;
+  size_t pipelined_;
+  bool shuffled_;
   std::mt19937 rng_;
-  node_fixture node_;
+  std::mt19937 schedule_;
+  Chat chat_;
+  test_system& node_ = chat_.system();
   reference_model model_;
+  /// The outcomes this step may have, when it may have several.
+  std::vector<reference_model> alternatives_;
+  std::vector<std::string> labels_;
   std::map<client_id, client> clients_; // every client ever connected
   std::vector<std::string> log_;
   size_t step_ = 0;
@@ -686,21 +928,21 @@ size_t from_env(const char* name, size_t fallback) {
   return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
 }
 
-} // namespace
-
-TEST_CASE("every line reaches exactly its audience, over random sessions",
-          "[privacy]") {
-  // Seeds 1..N, or the one seed to reproduce.
+// Runs seeds 1..N (or the one seed to reproduce) of `Chat` and checks that
+// the runs together reach everything they are meant to test.
+template <class Chat>
+void run_seeds(size_t default_seeds, size_t default_steps) {
   auto one = from_env("CHAT_PRIVACY_SEED", 0);
-  auto seeds = from_env("CHAT_PRIVACY_SEEDS", 200);
-  auto steps = from_env("CHAT_PRIVACY_STEPS", 200);
+  auto seeds = from_env("CHAT_PRIVACY_SEEDS", default_seeds);
+  auto steps = from_env("CHAT_PRIVACY_STEPS", default_steps);
   auto first = one != 0 ? one : 1;
   auto last = one != 0 ? one : seeds;
-  auto pipelined = from_env("CHAT_PRIVACY_PIPELINED", 1) != 0;
+  auto pipelined = from_env("CHAT_PRIVACY_PIPELINED", 1);
+  auto shuffled = Chat::nodes > 1 && from_env("CHAT_PRIVACY_SHUFFLE", 1) != 0;
   size_t frames = 0;
   reference_model::counts seen;
   for (auto seed = first; seed <= last; ++seed) {
-    privacy_run run{static_cast<uint32_t>(seed), pipelined};
+    privacy_run<Chat> run{static_cast<uint32_t>(seed), pipelined, shuffled};
     auto failure = run.run(steps);
     CAPTURE(seed);
     INFO(failure.value_or(""));
@@ -712,17 +954,24 @@ TEST_CASE("every line reaches exactly its audience, over random sessions",
     seen.pages += run.seen().pages;
     seen.paging_ticks += run.seen().paging_ticks;
     seen.refused_invites += run.seen().refused_invites;
+    seen.invites_together += run.seen().invites_together;
+    seen.crossings_refused += run.seen().crossings_refused;
   }
   // Many runs reach everything they are meant to test (one seed may not).
   if (last - first + 1 >= 50) {
     CAPTURE(frames, seen.private_lines, seen.private_chats,
             seen.ended_by_disconnect, seen.pages, seen.paging_ticks,
-            seen.refused_invites);
+            seen.refused_invites, seen.invites_together,
+            seen.crossings_refused);
     CHECK(frames > (last - first + 1) * steps);
     CHECK(seen.private_lines > 0);
     CHECK(seen.ended_by_disconnect > 0);
     CHECK(seen.paging_ticks > 0);
     CHECK(seen.refused_invites > 0);
+    if (Chat::nodes > 1) {
+      CHECK(seen.invites_together > 0);
+      CHECK(seen.crossings_refused > 0);
+    }
   }
   if (std::getenv("CHAT_PRIVACY_STATS") != nullptr)
     WARN("frames " << frames << ", private chats " << seen.private_chats
@@ -730,7 +979,22 @@ TEST_CASE("every line reaches exactly its audience, over random sessions",
                    << ", ended by a disconnect " << seen.ended_by_disconnect
                    << ", pages " << seen.pages << ", PAGING ticks "
                    << seen.paging_ticks << ", refused invites "
-                   << seen.refused_invites);
+                   << seen.refused_invites << ", invites together "
+                   << seen.invites_together << ", crossings refused "
+                   << seen.crossings_refused);
+}
+
+} // namespace
+
+TEST_CASE("every line reaches exactly its audience, over random sessions",
+          "[privacy]") {
+  run_seeds<one_node>(200, 200);
+}
+
+TEST_CASE("every line reaches exactly its audience, over random sessions on "
+          "a cluster of three",
+          "[privacy][cluster]") {
+  run_seeds<three_nodes>(200, 200);
 }
 
 // The inviter's session sends `invite 2` and the next line to the lobby
@@ -744,6 +1008,33 @@ TEST_CASE("a line typed right after invite stays out of the main room",
   node.enqueue(cs[0], "invite 2");
   node.enqueue(cs[0], "for your eyes only");
   node.run();
+  CHECK(cs[2].received().empty());
+  CHECK(cs[1].received()
+        == lines{"Private chatting with Client 1", "0 for your eyes only"});
+}
+
+// Known bug, in actors/ (lobby_actor.cpp, on_invite and on_say): inviting a
+// client of another node marks the inviter `inviting` and leaves it in the
+// main room until the pair's room message comes back, and on_say sends the
+// line of a member without a pair to the main room, on every node. So a
+// line typed right after `invite N` goes to everyone in the main room, and
+// never to N, the partner it was typed for. (`leave` typed right after is
+// answered `Error: you are not in a private chat` and the chat starts
+// anyway; `/who` lists the inviter out of any private chat.) Hidden until
+// it is fixed: run it with "[known-bug]". Once it passes, drop the hidden
+// tag and the `pipelined_ < 2` case in invite_and_chat().
+TEST_CASE("a line typed right after invite stays out of the main room, also "
+          "when the invitee is on another node",
+          "[.][known-bug]") {
+  cluster_fixture cluster{2};
+  // Clients 1 and 3 on node 1, Client 2 on node 2.
+  auto cs = cluster.connect_all({1, 2, 1});
+  // Client 1 types both lines before the cluster has answered the first.
+  cluster.enqueue(cs[0], "invite 2");
+  cluster.enqueue(cs[0], "for your eyes only");
+  cluster.run();
+  // Today: Client 3 receives "0 for your eyes only", Client 2 only "Private
+  // chatting with Client 1".
   CHECK(cs[2].received().empty());
   CHECK(cs[1].received()
         == lines{"Private chatting with Client 1", "0 for your eyes only"});
