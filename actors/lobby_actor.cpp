@@ -69,8 +69,29 @@ void set_pair(lobby_ptr self, client_id id, const private_pair_actor& pair,
     pair ? ++st.members_in_private : --st.members_in_private;
   m.pair = pair;
   m.partner = pair ? partner : 0;
-  m.inviting = false;
   st.room = nullptr;
+}
+
+void invite_answered(lobby_ptr self, client_id id, const std::string& error) {
+  auto i = self->state.members.find(id);
+  if (i == self->state.members.end() || !i->second.inviting)
+    return;
+  i->second.inviting = false;
+  i->second.invite_node = 0;
+  if (!error.empty())
+    tell(self, id, error);
+  auto held = std::move(i->second.held);
+  for (size_t k = 0; k < held.size(); ++k) {
+    // A held invite may start another wait: the rest waits again.
+    auto j = self->state.members.find(id);
+    if (j != self->state.members.end() && j->second.inviting) {
+      j->second.held.insert(j->second.held.end(),
+                            std::make_move_iterator(held.begin() + k),
+                            std::make_move_iterator(held.end()));
+      return;
+    }
+    held[k]();
+  }
 }
 
 void set_remote_private(lobby_state& st, client_id id, bool in_private) {
@@ -342,24 +363,20 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   auto node = remote->second.node;
   auto& p = st.peers.at(node);
   inviter->second.inviting = true;
+  inviter->second.invite_node = node;
+  inviter->second.invite_arg = arg;
   p.sent += wire_size(invite_atom_v, id, target, arg);
   self
     ->request(p.lobby, st.config.cluster_timeout, peer_atom_v, invite_atom_v,
               id, target, arg)
     .then(
+      // Accepted (""): the wait ends with the pair's room message.
       [self, id](const std::string& error) {
-        auto i = self->state.members.find(id);
-        if (i == self->state.members.end() || error.empty())
-          return;
-        i->second.inviting = false;
-        tell(self, id, error);
+        if (!error.empty())
+          invite_answered(self, id, error);
       },
       [self, id, arg](caf::error&) {
-        auto i = self->state.members.find(id);
-        if (i == self->state.members.end() || !i->second.inviting)
-          return;
-        i->second.inviting = false;
-        tell(self, id, "Error: no such client: " + arg);
+        invite_answered(self, id, "Error: no such client: " + arg);
       });
 }
 
@@ -415,6 +432,12 @@ auto client_frame(lobby_ptr self, void (*handle)(lobby_ptr, client_id, Ts...)) {
   return [self, handle](Atom, client_id id, Ts... xs) {
     if (stop_pages_except(self, id))
       tell_peers(self, typed_atom_v, id);
+    auto i = self->state.members.find(id);
+    if (i != self->state.members.end() && i->second.inviting) {
+      i->second.held.emplace_back(
+        [self, handle, id, xs...] { handle(self, id, xs...); });
+      return;
+    }
     handle(self, id, xs...);
   };
 }
@@ -448,7 +471,12 @@ void on_session_down(lobby_ptr self, client_id id) {
 void on_down(lobby_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
   if (auto i = st.by_session.find(msg.source); i != st.by_session.end()) {
-    on_session_down(self, i->second);
+    auto id = i->second;
+    // Its frames before the disconnect wait for its invite's answer.
+    if (auto& m = st.members.at(id); m.inviting)
+      m.held.emplace_back([self, id] { on_session_down(self, id); });
+    else
+      on_session_down(self, id);
     return;
   }
   if (st.pairs.erase(msg.source) != 0) {

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -59,9 +61,15 @@ struct member {
   private_pair_actor pair;
   /// The partner in that chat, on this node or another.
   client_id partner = 0;
-  /// Its invite waits for another node's answer: meanwhile it can neither
-  /// invite nor be invited.
+  /// Its invite waits for another node's answer (from node
+  /// `invite_node`; `invite_arg` as typed, for an error line): meanwhile
+  /// it cannot be invited, and its next frames
+  /// wait in `held`, in order, so that a line typed right after `invite N`
+  /// goes where it would on one node: to the chat if it starts.
   bool inviting = false;
+  node_index invite_node = 0;
+  std::string invite_arg;
+  std::vector<std::function<void()>> held;
   /// Its connection is gone; it stays until its private chat has ended.
   bool gone = false;
 };

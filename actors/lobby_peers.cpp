@@ -253,6 +253,8 @@ void on_pair_room(lobby_ptr self, client_id id,
   self->send(m.session, room_atom_v, pair);
   m.link->send(make_text("Private chatting with " + name_of(partner)));
   tell_peers(self, private_atom_v, id, true);
+  // What it typed after its invite goes to the chat now.
+  invite_answered(self, id, {});
 }
 
 void on_pair_tell(lobby_ptr self, client_id id, const std::string& line) {
@@ -300,6 +302,14 @@ void lose_peer(lobby_ptr self, node_index node, bool keep) {
   }
   for (auto id : ending)
     end_chat_here(self, id);
+  // Invites waiting for its answer get none: the target is gone.
+  std::vector<client_id> waiting;
+  for (auto& [id, m] : st.members)
+    if (m.inviting && m.invite_node == node)
+      waiting.push_back(id);
+  for (auto id : waiting)
+    invite_answered(self, id,
+                    "Error: no such client: " + st.members.at(id).invite_arg);
   // Its clients are gone.
   for (auto r = st.remote.begin(); r != st.remote.end();) {
     if (r->second.node != node) {

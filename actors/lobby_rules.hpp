@@ -61,6 +61,11 @@ void end_chat_here(lobby_ptr self, client_id id);
 /// chat; announces the departure here and to the other nodes.
 void finish_departure(lobby_ptr self, client_id id);
 
+/// Ends member `id`'s wait for another node's answer to its invite:
+/// `error` (if not empty) goes to the client, then its held frames are
+/// handled, in order.
+void invite_answered(lobby_ptr self, client_id id, const std::string& error);
+
 /// Marks client `id` of another node as in a private chat or not.
 void set_remote_private(lobby_state& st, client_id id, bool in_private);
 

@@ -1,6 +1,8 @@
 // The cluster's rules (CLUSTER.md), with two and three lobbies linked
 // through the peer interface in one test actor system.
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include <caf/event_based_actor.hpp>
@@ -467,4 +469,69 @@ TEST_CASE("a peer that falls behind is dropped, and introduced again once "
   cluster.type(cs[0], "welcome back");
   CHECK(count(log, caf::atom("relay")) == relayed + 1);
   caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("what an inviter types while another node decides waits for the "
+          "answer",
+          "[cluster]") {
+  SECTION("leave ends the chat that the invite started") {
+    cluster_fixture cluster{2};
+    auto cs = cluster.connect_all({1, 2});
+    cluster.enqueue(cs[0], "invite 2");
+    cluster.enqueue(cs[0], "leave");
+    cluster.run();
+    CHECK(cs[0].received()
+          == lines{"Private chatting with Client 2", "Private chat ended."});
+    CHECK(cs[1].received()
+          == lines{"Private chatting with Client 1", "Private chat ended."});
+  }
+  SECTION("a refused invite sends the next line to the room") {
+    cluster_fixture cluster{3};
+    auto cs = cluster.connect_all({1, 2, 2, 1});
+    cluster.start_private_chat(cs[1], cs[2]);
+    cluster.enqueue(cs[0], "invite 2");
+    cluster.enqueue(cs[0], "then to all");
+    cluster.run();
+    CHECK(cs[0].received()
+          == lines{"Error: Client 2 is already in a private chat"});
+    CHECK(cs[3].received() == lines{"0 then to all"});
+    CHECK(cs[1].received().empty());
+  }
+  SECTION("a disconnect ends the chat after the lines before it") {
+    cluster_fixture cluster{2};
+    auto cs = cluster.connect_all({1, 2});
+    cluster.enqueue(cs[0], "invite 2");
+    cluster.enqueue(cs[0], "bye");
+    cluster.enqueue_disconnect(cs[0]);
+    cluster.run();
+    CHECK(cs[1].received()
+          == lines{"Private chatting with Client 1", "0 bye",
+                   "Private chat ended.", "Client 1 disconnected"});
+  }
+  SECTION("the target's node is lost before it answers") {
+    cluster_fixture cluster{3};
+    auto cs = cluster.connect_all({1, 2, 3});
+    cluster.enqueue(cs[0], "invite 2");
+    cluster.enqueue(cs[0], "anyone?");
+    cluster.kill(2);
+    auto got = cs[0].received();
+    auto third = cs[2].received();
+    // Either the chat started and ended with the node, or the invite found
+    // nobody; the line went to the chat or to the room, never both. (The
+    // departure and the answer race: order aside.)
+    std::sort(got.begin(), got.end());
+    std::sort(third.begin(), third.end());
+    auto in_chat = got
+                   == lines{"Client 2 disconnected",
+                            "Private chat ended.",
+                            "Private chatting with Client 2"};
+    auto refused = got
+                   == lines{"Client 2 disconnected",
+                            "Error: no such client: 2"};
+    CHECK((in_chat || refused));
+    if (refused)
+      CHECK(third == lines{"0 anyone?", "Client 2 disconnected"});
+    else
+      CHECK(third == lines{"Client 2 disconnected"});
+  }
 }

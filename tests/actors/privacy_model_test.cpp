@@ -30,9 +30,7 @@
 // CHAT_PRIVACY_STEPS=<n>; CHAT_PRIVACY_STATS=1 prints how much the runs
 // covered; CHAT_PRIVACY_SHUFFLE=0 runs the cluster's actors in order.
 // Some steps send `invite N` and a chat line before the node runs (see the
-// last test cases); CHAT_PRIVACY_PIPELINED=0 leaves them out. On a cluster
-// N is then a client of the inviter's node: CHAT_PRIVACY_PIPELINED=2 lets it
-// be any client, which fails (a known bug, see the last test case).
+// last test cases); CHAT_PRIVACY_PIPELINED=0 leaves them out.
 
 #include <algorithm>
 #include <cstdio>
@@ -740,21 +738,11 @@ private:
   }
 
   // `invite N` and a chat line, typed before the node answers the invite:
-  // the line belongs to the private chat if the invite succeeds. On a
-  // cluster, N is a client of the inviter's node unless `pipelined_` is 2:
-  // a line typed right after inviting a client of another node goes to the
-  // main room (a known bug, see the last test case).
+  // the line belongs to the private chat if the invite succeeds, also when
+  // N is a client of another node.
   void invite_and_chat() {
     auto from = any_live();
     auto xs = live();
-    if (Chat::nodes > 1 && pipelined_ < 2) {
-      auto node = model_.members.at(from).node;
-      xs.erase(std::remove_if(xs.begin(), xs.end(),
-                              [this, node](client_id x) {
-                                return model_.members.at(x).node != node;
-                              }),
-               xs.end());
-    }
     log("together:");
     send(from, invite_one_of(from, xs));
     send(from, {frame::chat, chat_text()});
@@ -1013,19 +1001,11 @@ TEST_CASE("a line typed right after invite stays out of the main room",
         == lines{"Private chatting with Client 1", "0 for your eyes only"});
 }
 
-// Known bug, in actors/ (lobby_actor.cpp, on_invite and on_say): inviting a
-// client of another node marks the inviter `inviting` and leaves it in the
-// main room until the pair's room message comes back, and on_say sends the
-// line of a member without a pair to the main room, on every node. So a
-// line typed right after `invite N` goes to everyone in the main room, and
-// never to N, the partner it was typed for. (`leave` typed right after is
-// answered `Error: you are not in a private chat` and the chat starts
-// anyway; `/who` lists the inviter out of any private chat.) Hidden until
-// it is fixed: run it with "[known-bug]". Once it passes, drop the hidden
-// tag and the `pipelined_ < 2` case in invite_and_chat().
+// Found by the cluster run above: an inviter waits for another node's
+// answer, and what it typed meanwhile must wait with it, not go to the room.
 TEST_CASE("a line typed right after invite stays out of the main room, also "
           "when the invitee is on another node",
-          "[.][known-bug]") {
+          "[cluster]") {
   cluster_fixture cluster{2};
   // Clients 1 and 3 on node 1, Client 2 on node 2.
   auto cs = cluster.connect_all({1, 2, 1});
@@ -1033,8 +1013,6 @@ TEST_CASE("a line typed right after invite stays out of the main room, also "
   cluster.enqueue(cs[0], "invite 2");
   cluster.enqueue(cs[0], "for your eyes only");
   cluster.run();
-  // Today: Client 3 receives "0 for your eyes only", Client 2 only "Private
-  // chatting with Client 1".
   CHECK(cs[2].received().empty());
   CHECK(cs[1].received()
         == lines{"Private chatting with Client 1", "0 for your eyes only"});
