@@ -2,6 +2,8 @@
 // io_context, a minimal RFC 6455 client per connection (masked text frames
 // out, unmasked frames in), connections spread over several loopback source
 // addresses so that more than one address's ephemeral ports can be used.
+// With --targets, the clients are spread round-robin over several servers
+// (the nodes of one cluster), and every line counts at every node's clients.
 // Progress goes to stderr, one JSON line per result to stdout.
 
 #include <algorithm>
@@ -46,6 +48,9 @@ struct options {
   std::string server = "server";
   std::string host = "127.0.0.1";
   uint16_t port = 8765;
+  // host:port of each server; client i goes to targets[i % size]. Empty:
+  // the one server at host:port.
+  std::vector<std::pair<std::string, uint16_t>> targets;
   int clients = 1000;
   int sources = 4;
   int concurrency = 128;
@@ -56,15 +61,36 @@ struct options {
   double duration_s = 5;
   double settle_s = 1;
   double timeout_s = 60;
-  int server_pid = 0;
+  // Every server process (one per node): their RSS and CPU are summed.
+  std::vector<int> server_pids;
 };
+
+// "HOST:PORT" or "[V6]:PORT"; false if it is neither.
+bool parse_target(const std::string& text,
+                  std::pair<std::string, uint16_t>& out) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return false;
+  auto host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  auto port = std::stoi(text.substr(colon + 1));
+  if (port <= 0 || port > 65535)
+    return false;
+  out = {host, static_cast<uint16_t>(port)};
+  return true;
+}
 
 void usage() {
   std::cerr
     << "usage: chat-bench --scenario=hold|broadcast|throughput [options]\n"
        "  --host=ADDR --port=N     server (default 127.0.0.1:8765)\n"
+       "  --targets=A:P,A:P,...    several servers (a cluster's nodes):\n"
+       "                           client i connects to the (i mod K)-th;\n"
+       "                           replaces --host/--port\n"
        "  --server=NAME            label in the JSON (default server)\n"
-       "  --server-pid=PID         read the server's RSS and CPU from /proc\n"
+       "  --server-pid=PID[,PID]   read the servers' RSS and CPU from /proc\n"
+       "                           (summed over every PID given)\n"
        "  --clients=N              connections (default 1000)\n"
        "  --sources=K              source addresses 127.0.0.2.. (default 4)\n"
        "  --concurrency=N          handshakes in progress at once (128)\n"
@@ -93,7 +119,19 @@ bool parse(int argc, char** argv, options& o) {
       o.host = val;
     else if (key == "port")
       o.port = static_cast<uint16_t>(std::stoi(val));
-    else if (key == "clients")
+    else if (key == "targets") {
+      std::stringstream ss{val};
+      std::string item;
+      o.targets.clear();
+      while (std::getline(ss, item, ',')) {
+        std::pair<std::string, uint16_t> t;
+        if (!parse_target(item, t))
+          return false;
+        o.targets.push_back(t);
+      }
+      if (o.targets.empty())
+        return false;
+    } else if (key == "clients")
       o.clients = std::stoi(val);
     else if (key == "sources")
       o.sources = std::max(1, std::min(250, std::stoi(val)));
@@ -116,9 +154,14 @@ bool parse(int argc, char** argv, options& o) {
       o.settle_s = std::stod(val);
     else if (key == "timeout")
       o.timeout_s = std::stod(val);
-    else if (key == "server-pid")
-      o.server_pid = std::stoi(val);
-    else
+    else if (key == "server-pid") {
+      std::stringstream ss{val};
+      std::string item;
+      o.server_pids.clear();
+      while (std::getline(ss, item, ','))
+        if (auto pid = std::stoi(item); pid > 0)
+          o.server_pids.push_back(pid);
+    } else
       return false;
   }
   return o.scenario == "hold" || o.scenario == "broadcast"
@@ -174,7 +217,21 @@ double proc_cpu_s(int pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// CPU of the generator and the server, and wall time, at one moment.
+int64_t rss_bytes(const std::vector<int>& pids) {
+  int64_t sum = 0;
+  for (auto pid : pids)
+    sum += rss_bytes(pid);
+  return sum;
+}
+
+double proc_cpu_s(const std::vector<int>& pids) {
+  double sum = 0;
+  for (auto pid : pids)
+    sum += proc_cpu_s(pid);
+  return sum;
+}
+
+// CPU of the generator and the servers, and wall time, at one moment.
 struct cpu_mark {
   double cpu_s;
   double server_cpu_s;
@@ -227,7 +284,10 @@ private:
 class bench {
 public:
   explicit bench(options o) : opt_(std::move(o)) {
-    server_ = tcp::endpoint{asio::ip::make_address(opt_.host), opt_.port};
+    if (opt_.targets.empty())
+      opt_.targets.emplace_back(opt_.host, opt_.port);
+    for (auto& [host, port] : opt_.targets)
+      servers_.emplace_back(asio::ip::make_address(host), port);
   }
 
   int run();
@@ -255,6 +315,8 @@ private:
   bool run_until(Pred done, double timeout_s, const char* what);
   void send_stamped(int sender, bool broadcast);
   void settle();
+  bool probe();
+  void reset_counts();
   std::string head(const char* scenario, int clients);
   cpu_mark mark_now() const;
   std::string tail(const cpu_mark& from, const cpu_mark& to) const;
@@ -265,7 +327,8 @@ private:
 
   options opt_;
   asio::io_context io_{1};
-  tcp::endpoint server_;
+  // The servers; client i connects to servers_[i % servers_.size()].
+  std::vector<tcp::endpoint> servers_;
   std::vector<std::unique_ptr<conn>> conns_;
   int next_ = 0;
   int pending_ = 0;
@@ -278,6 +341,8 @@ private:
   chat_bench::latency_histogram latencies_;
   int64_t deliveries_ = 0;
   int64_t stray_ = 0;
+  // Frames of a line beyond the N-1 it was owed: a duplicate delivery.
+  int64_t extra_ = 0;
   bool broadcasting_ = false;
   bool closed_loop_ = false;
   int64_t stop_sending_ns_ = 0;
@@ -489,6 +554,10 @@ void bench::on_text(int receiver, const char* data, size_t len, int64_t t) {
     return;
   }
   auto& m = msgs_[id];
+  if (m.remaining <= 0) {
+    ++extra_;
+    return;
+  }
   ++deliveries_;
   if (!broadcasting_)
     latencies_.record(t - m.sent_ns);
@@ -529,7 +598,8 @@ void bench::pump() {
     asio::ip::address_v4::bytes_type b{
       {127, 0, 0, static_cast<unsigned char>(2 + idx % opt_.sources)}};
     ++pending_;
-    conns_[idx]->start(server_, asio::ip::address_v4{b});
+    conns_[idx]->start(servers_[static_cast<size_t>(idx) % servers_.size()],
+                       asio::ip::address_v4{b});
   }
 }
 
@@ -548,7 +618,10 @@ bool bench::run_until(Pred done, double timeout_s, const char* what) {
       next_report += std::chrono::seconds(1);
       std::cerr << "chat-bench: " << what << ": open " << open_ << ", failed "
                 << failed_ << ", dropped " << dropped_ << ", deliveries "
-                << deliveries_ << ", done " << completed_ << '\n';
+                << deliveries_ << ", done " << completed_;
+      if (extra_ > 0)
+        std::cerr << ", extra " << extra_;
+      std::cerr << '\n';
     }
     pump();
     io_.run_for(std::chrono::milliseconds(5));
@@ -571,16 +644,56 @@ void bench::settle() {
             "settle");
 }
 
+// Clears what the receivers measured, before a measured phase.
+void bench::reset_counts() {
+  msgs_.clear();
+  latencies_.clear();
+  deliveries_ = started_ = completed_ = 0;
+  extra_ = 0;
+}
+
+// Several servers: one line from a client of each, bounded, must reach every
+// other client (so every node relays to every node) before anything is
+// measured. Nothing to do for one server, which keeps its runs as before.
+bool bench::probe() {
+  auto nodes = static_cast<int>(servers_.size());
+  if (nodes < 2)
+    return true;
+  reset_counts();
+  for (int k = 0; k < nodes; ++k)
+    for (int i = k; i < target_; i += nodes)
+      if (conns_[i]->st == conn::state::open) {
+        send_stamped(i, false);
+        break;
+      }
+  bool ok = run_until([&] { return completed_ >= started_; }, opt_.timeout_s,
+                      "probe")
+            && started_ == nodes;
+  if (!ok) {
+    std::cerr << "chat-bench: probe: " << completed_ << " of " << started_
+              << " lines (one per node with an open client, of " << nodes
+              << " nodes) reached every other client; missing:";
+    for (auto& m : msgs_)
+      if (m.remaining > 0)
+        std::cerr << " node " << (m.sender % nodes + 1) << "'s line at "
+                  << m.remaining << " clients;";
+    std::cerr << '\n';
+  }
+  reset_counts();
+  return ok;
+}
+
 std::string bench::head(const char* scenario, int clients) {
   std::ostringstream os;
   os << "{\"scenario\":\"" << scenario << "\",\"server\":\"" << opt_.server
-     << "\",\"clients\":" << clients << ",\"open\":" << open_
-     << ",\"failed\":" << failed_ << ",\"dropped\":" << dropped_;
+     << "\",\"nodes\":" << servers_.size() << ",\"clients\":" << clients
+     << ",\"open\":" << open_ << ",\"failed\":" << failed_
+     << ",\"dropped\":" << dropped_;
   return os.str();
 }
 
 cpu_mark bench::mark_now() const {
-  return {own_cpu_s(), proc_cpu_s(opt_.server_pid),
+  return {own_cpu_s(), proc_cpu_s(opt_.server_pids),
           static_cast<double>(now_ns()) / 1e9};
 }
 
@@ -591,7 +704,7 @@ std::string bench::tail(const cpu_mark& from, const cpu_mark& to) const {
   std::ostringstream os;
   os << ",\"wall_s\":" << wall << ",\"bench_cpu_s\":" << cpu
      << ",\"bench_cpu_pct\":" << (wall > 0 ? 100 * cpu / wall : 0);
-  if (opt_.server_pid > 0) {
+  if (!opt_.server_pids.empty()) {
     auto scpu = to.server_cpu_s - from.server_cpu_s;
     os << ",\"server_cpu_s\":" << scpu
        << ",\"server_cpu_pct\":" << (wall > 0 ? 100 * scpu / wall : 0);
@@ -601,13 +714,13 @@ std::string bench::tail(const cpu_mark& from, const cpu_mark& to) const {
 }
 
 int bench::hold() {
-  auto rss0 = rss_bytes(opt_.server_pid);
+  auto rss0 = rss_bytes(opt_.server_pids);
   auto from = mark_now();
   auto t0 = clock_type::now();
   connect_to(opt_.clients);
   double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
   settle();
-  auto rss1 = rss_bytes(opt_.server_pid);
+  auto rss1 = rss_bytes(opt_.server_pids);
   std::cout << head("hold", opt_.clients) << ",\"connect_s\":" << secs
             << ",\"connects_per_s\":" << (secs > 0 ? open_ / secs : 0)
             << ",\"server_rss_before\":" << rss0
@@ -623,10 +736,9 @@ bool bench::broadcast_step(int n, double& p95) {
   connect_to(n);
   double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
   settle();
+  bool reached = probe();
   auto from = mark_now();
-  msgs_.clear();
-  latencies_.clear();
-  deliveries_ = started_ = completed_ = 0;
+  reset_counts();
   broadcasting_ = true;
   for (int i = 0; i < opt_.in_flight && started_ < opt_.rounds; ++i)
     send_stamped(next_sender_++ % target_, true);
@@ -647,9 +759,10 @@ bool bench::broadcast_step(int n, double& p95) {
             << ",\"p50_ms\":" << latencies_.percentile_ms(0.50)
             << ",\"p95_ms\":" << p95
             << ",\"p99_ms\":" << latencies_.percentile_ms(0.99)
-            << ",\"max_ms\":" << latencies_.max_ms() << tail(from, to)
+            << ",\"max_ms\":" << latencies_.max_ms()
+            << ",\"extra_deliveries\":" << extra_ << tail(from, to)
             << std::endl;
-  return ok && open_ == n;
+  return ok && reached && open_ == n;
 }
 
 int bench::broadcast() {
@@ -666,7 +779,8 @@ int bench::broadcast() {
     best = n;
   }
   std::cout << "{\"scenario\":\"broadcast-max\",\"server\":\"" << opt_.server
-            << "\",\"max_p95_ms\":" << opt_.max_p95_ms
+            << "\",\"nodes\":" << servers_.size()
+            << ",\"max_p95_ms\":" << opt_.max_p95_ms
             << ",\"in_flight\":" << opt_.in_flight << ",\"largest_n\":" << best
             << "}" << std::endl;
   return 0;
@@ -675,11 +789,10 @@ int bench::broadcast() {
 int bench::throughput() {
   connect_to(opt_.clients);
   settle();
+  probe();
   auto from = mark_now();
-  msgs_.clear();
+  reset_counts();
   msgs_.reserve(1u << 20);
-  latencies_.clear();
-  deliveries_ = started_ = completed_ = 0;
   closed_loop_ = true;
   auto start = now_ns();
   stop_sending_ns_ = start + static_cast<int64_t>(opt_.duration_s * 1e9);
@@ -697,6 +810,7 @@ int bench::throughput() {
   auto lat = latencies_;
   // Let what is in flight arrive (bounded), so that the server is idle again.
   closed_loop_ = false;
+  auto extra = extra_;
   run_until([&] { return completed_ >= started_; }, 10, "drain");
   std::cout << head("throughput", opt_.clients) << ",\"duration_s\":" << secs
             << ",\"lines_sent\":" << started_ << ",\"deliveries\":" << measured
@@ -704,14 +818,20 @@ int bench::throughput() {
             << (secs > 0 ? static_cast<double>(measured) / secs : 0)
             << ",\"p50_ms\":" << lat.percentile_ms(0.50)
             << ",\"p99_ms\":" << lat.percentile_ms(0.99)
-            << ",\"stray_frames\":" << stray_ << tail(from, to) << std::endl;
+            << ",\"stray_frames\":" << stray_
+            << ",\"extra_deliveries\":" << extra
+            << ",\"unfinished\":" << (started_ - completed_) << tail(from, to)
+            << std::endl;
   return measured > 0 ? 0 : 1;
 }
 
 int bench::run() {
   auto limit = raise_file_limit();
   std::cerr << "chat-bench: " << opt_.scenario << " against " << opt_.server
-            << " at " << server_ << ", file limit " << limit << '\n';
+            << " at";
+  for (auto& ep : servers_)
+    std::cerr << ' ' << ep;
+  std::cerr << ", file limit " << limit << '\n';
   // Keep a few descriptors for /proc and the process itself: past the
   // limit, connects fail here, not on the server.
   auto most = static_cast<int>(std::min<uint64_t>(limit, 1u << 30)) - 16;

@@ -3,7 +3,7 @@
 
 usage: report.py RESULTS.jsonl RESULTS.md PLOT.png "SERVER ..." ["PHASE ..."]
 
-PHASE: hold broadcast throughput latency (default: all). Only what the
+PHASE: hold broadcast throughput latency cluster (default: all). Only what the
 phases measured is written; a run of some phases says so at the top.
 """
 import datetime
@@ -44,7 +44,7 @@ def ms(v):
     return f"{v:.2f}" if v < 10 else f"{v:,.1f}"
 
 
-ALL_PHASES = ["hold", "broadcast", "throughput", "latency"]
+ALL_PHASES = ["hold", "broadcast", "throughput", "latency", "cluster"]
 # A round that never finished is recorded as 1e9 ms.
 TIMED_OUT_MS = 1e8
 
@@ -148,6 +148,141 @@ def latency(rows):
     return out, (goal, measured, ok)
 
 
+CLUSTER_GOAL = 0.5
+
+
+def cluster(rows):
+    """The section "Cluster": several nodes of one chat beside one node.
+
+    rows: the cluster phase's results, several runs per setup (one node, the
+    cluster); throughput takes the run with the median rate, each broadcast
+    cell the run with the median p95 at that N. Returns the lines.
+    """
+    if not rows:
+        return []
+
+    def setup(r):
+        return "cluster" if r.get("nodes", 1) > 1 else "one"
+
+    nodes = max((r.get("nodes", 1) for r in rows), default=1)
+    label = {"one": "1 node", "cluster": f"{nodes} nodes"}
+    tps = {"one": [], "cluster": []}
+    cells = {}  # (in_flight, n, setup) -> [result, ...]
+    for r in rows:
+        if r["scenario"] == "throughput":
+            tps[setup(r)].append(r)
+        elif r["scenario"] == "broadcast":
+            cells.setdefault((r["in_flight"], r["clients"], setup(r)),
+                             []).append(r)
+
+    def median(runs, key):
+        runs = sorted(runs, key=lambda r: r[key])
+        return runs[(len(runs) - 1) // 2] if runs else None
+
+    def done(r):
+        return r is not None and r["completed"] == r["rounds"]
+
+    out = ["## Cluster\n",
+           f"One chat of {nodes} chat-node processes (CLUSTER.md: node K of "
+           f"{nodes} slots, linked over loopback through CAF's middleman), "
+           "every one pinned to core 0, beside one chat-node alone (no "
+           "cluster option) on core 0, chat-bench on core 1; the clients spread round-robin over "
+           "the nodes, every line counted at every other client of every "
+           "node. The cluster was measured only once every node's "
+           f"/healthz showed `\"peers\": {nodes - 1}`, and after one line "
+           "from a client of each node had reached every other client. The "
+           "two setups alternated, a fresh process (or cluster) each time; "
+           "each cell is the run with the median. The nodes share the "
+           "single node's one core: this measures what the links cost, not "
+           "what more cores would give.\n"]
+    one = median(tps["one"], "deliveries_per_s")
+    many = median(tps["cluster"], "deliveries_per_s")
+    if one or many:
+        clients = (one or many)["clients"]
+        out.append(f"### Throughput, {clients:,} clients, flat out\n")
+        out.append(f"| metric | {label['one']} | {label['cluster']} | "
+                   "ratio |")
+        out.append("|---|---|---|---|")
+
+        def row(name, key, digits=0, ratio=True):
+            a = None if one is None else one.get(key)
+            b = None if many is None else many.get(key)
+            q = (f"{b / a:.2f}×" if ratio and a and b is not None else "–")
+            if digits == "ms":
+                cells_ = [ms(a), ms(b)]
+            else:
+                cells_ = [fmt(a, digits), fmt(b, digits)]
+            out.append(f"| {name} | {cells_[0]} | {cells_[1]} | {q} |")
+
+        row("deliveries/s", "deliveries_per_s")
+        row("delivery latency p50 ms", "p50_ms", "ms")
+        row("delivery latency p99 ms", "p99_ms", "ms")
+        row("server CPU % (all nodes, one core)", "server_cpu_pct", 1,
+            False)
+        row("chat-bench CPU %", "bench_cpu_pct", 1, False)
+        row("clients dropped", "dropped", 0, False)
+        row("duplicate deliveries", "extra_deliveries", 0, False)
+        row("lines not delivered to all after a 10 s drain", "unfinished",
+            0, False)
+        out.append("")
+        every = []
+        for k in ("one", "cluster"):
+            runs = sorted(tps[k], key=lambda r: r["run"])
+            if runs:
+                every.append(f"{label[k]} " + ", ".join(
+                    fmt(r["deliveries_per_s"]) for r in runs))
+        out.append("Deliveries/s of every run, in order: "
+                   + "; ".join(every) + ".\n")
+        if one and many and one["deliveries_per_s"] > 0:
+            q = many["deliveries_per_s"] / one["deliveries_per_s"]
+            out.append(f"Goal: {nodes} nodes deliver ≥ "
+                       f"{100 * CLUSTER_GOAL:.0f}% of one node's "
+                       f"deliveries/s (medians): {100 * q:.0f}%, "
+                       + ("met" if q >= CLUSTER_GOAL else "**not met**")
+                       + ".\n")
+    flights = sorted({k[0] for k in cells})
+    ns = sorted({k[1] for k in cells})
+    for m in flights:
+        nr = max(r["rounds"] for k, v in cells.items() if k[0] == m
+                 for r in v)
+        out.append(f"### Broadcast, {m} line{'s' if m > 1 else ''} in "
+                   f"flight, {nr:,} lines per N\n")
+        out.append(f"| N | {label['one']} p50 ms | {label['one']} p95 ms | "
+                   f"{label['cluster']} p50 ms | {label['cluster']} p95 ms | "
+                   "p95 ratio |")
+        out.append("|---|---|---|---|---|---|")
+
+        def lat(r, key):
+            if r is None:
+                return "–"
+            if not done(r):
+                return f"timed out ({r['completed']} of {r['rounds']})"
+            return ms(r[key])
+
+        for n in ns:
+            a = median(cells.get((m, n, "one"), []), "p95_ms")
+            b = median(cells.get((m, n, "cluster"), []), "p95_ms")
+            q = (f"{b['p95_ms'] / a['p95_ms']:.2f}×"
+                 if done(a) and done(b) and a["p95_ms"] > 0 else "–")
+            out.append(f"| {n:,} | {lat(a, 'p50_ms')} | {lat(a, 'p95_ms')} "
+                       f"| {lat(b, 'p50_ms')} | {lat(b, 'p95_ms')} | {q} |")
+        out.append("")
+        every = []
+        for k in ("one", "cluster"):
+            per_n = []
+            for n in ns:
+                runs = sorted(cells.get((m, n, k), []), key=lambda r: r["run"])
+                if runs:
+                    per_n.append(f"N={n:,}: " + ", ".join(
+                        ms(r["p95_ms"]) if done(r) else "timed out"
+                        for r in runs))
+            if per_n:
+                every.append(f"{label[k]} " + "; ".join(per_n))
+        out.append("p95 ms of every run, in order: " + " — ".join(every)
+                   + ".\n")
+    return out
+
+
 def main():
     src, md, png, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     servers = names.split()
@@ -158,7 +293,8 @@ def main():
     # The latency phase (issue 11) has its own section; the rest of the
     # report reads the other phases only.
     lat_rows = [r for r in rows if r.get("phase") == "latency"]
-    rows = [r for r in rows if r.get("phase") != "latency"]
+    cl_rows = [r for r in rows if r.get("phase") == "cluster"]
+    rows = [r for r in rows if r.get("phase") not in ("latency", "cluster")]
     by = {s: {"hold": None, "steps": [], "max": None, "tp": None,
               "tp_runs": []}
           for s in servers}
@@ -378,6 +514,7 @@ def main():
                    "its core).\n")
 
     out += lat_section
+    out += cluster(cl_rows)
 
     # Broadcast p95 against N.
     ns = sorted({r["clients"] for s in servers for r in by[s]["steps"]})
