@@ -78,6 +78,9 @@ void invite_answered(lobby_ptr self, client_id id, const std::string& error) {
     return;
   i->second.inviting = false;
   i->second.invite_node = 0;
+  i->second.invite_target = 0;
+  i->second.crossed = false;
+  i->second.early_answer.reset();
   if (!error.empty())
     tell(self, id, error);
   auto held = std::move(i->second.held);
@@ -92,6 +95,21 @@ void invite_answered(lobby_ptr self, client_id id, const std::string& error) {
     }
     held[k]();
   }
+}
+
+void invite_answer_arrived(lobby_ptr self, client_id id,
+                           const std::string& error) {
+  auto i = self->state.members.find(id);
+  if (i == self->state.members.end() || !i->second.inviting)
+    return;
+  auto& m = i->second;
+  // The crossing's chat has not reached it yet: the refusal comes after.
+  if (m.crossed) {
+    m.early_answer = error;
+    return;
+  }
+  if (!error.empty())
+    invite_answered(self, id, error);
 }
 
 void set_remote_private(lobby_state& st, client_id id, bool in_private) {
@@ -364,19 +382,18 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   auto& p = st.peers.at(node);
   inviter->second.inviting = true;
   inviter->second.invite_node = node;
+  inviter->second.invite_target = target;
   inviter->second.invite_arg = arg;
   p.sent += wire_size(invite_atom_v, id, target, arg);
   self
     ->request(p.lobby, st.config.cluster_timeout, peer_atom_v, invite_atom_v,
               id, target, arg)
     .then(
-      // Accepted (""): the wait ends with the pair's room message.
       [self, id](const std::string& error) {
-        if (!error.empty())
-          invite_answered(self, id, error);
+        invite_answer_arrived(self, id, error);
       },
       [self, id, arg](caf::error&) {
-        invite_answered(self, id, "Error: no such client: " + arg);
+        invite_answer_arrived(self, id, "Error: no such client: " + arg);
       });
 }
 
@@ -480,6 +497,7 @@ void on_down(lobby_ptr self, const caf::down_msg& msg) {
     return;
   }
   if (st.pairs.erase(msg.source) != 0) {
+    st.ended_pairs.erase(msg.source);
     publish_gauges(self);
     return;
   }

@@ -3,8 +3,10 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -68,7 +70,14 @@ struct member {
   /// goes where it would on one node: to the chat if it starts.
   bool inviting = false;
   node_index invite_node = 0;
+  client_id invite_target = 0;
   std::string invite_arg;
+  /// Meanwhile its target invited it too (a crossing) and won, being the
+  /// lower number: it is in that chat, and its own invite will be refused
+  /// as if typed after. `early_answer` keeps that refusal should it come
+  /// before the chat's room message.
+  bool crossed = false;
+  std::optional<std::string> early_answer;
   std::vector<std::function<void()>> held;
   /// Its connection is gone; it stays until its private chat has ended.
   bool gone = false;
@@ -121,6 +130,10 @@ struct lobby_state {
   std::unordered_map<caf::actor_addr, client_id> by_session;
   /// The private pairs this lobby started and that still run.
   std::unordered_map<caf::actor_addr, private_pair_actor> pairs;
+  /// Those of them whose chat this lobby ended on its side already (their
+  /// other member's node was lost): a room message still on its way from
+  /// one of them changes nothing.
+  std::unordered_set<caf::actor_addr> ended_pairs;
   /// The other nodes' lobbies, by node and by address.
   std::map<node_index, peer> peers;
   std::unordered_map<caf::actor_addr, node_index> by_peer;

@@ -22,6 +22,7 @@
 //            private chats with them end
 
 #include <algorithm>
+#include <utility>
 
 #include <caf/send.hpp>
 
@@ -203,8 +204,16 @@ std::string on_remote_invite(lobby_ptr self, client_id inviter,
   auto b = st.members.find(target);
   if (b == st.members.end() || b->second.gone)
     return "Error: no such client: " + arg;
-  if (b->second.pair || b->second.inviting)
+  auto crossing = b->second.inviting && !b->second.pair
+                  && b->second.invite_target == inviter;
+  if (crossing && inviter > target) {
+    // Both invited each other at once: the lower number's invite wins,
+    // ours; theirs is answered as if typed after ours had started the chat.
+    return "Error: you are already in a private chat; type leave first";
+  }
+  if (b->second.pair || (b->second.inviting && !crossing))
     return "Error: " + name_of(target) + " is already in a private chat";
+  b->second.crossed = crossing;
   // The pair runs here, beside the invitee; it brings both their notices.
   auto pair = self->spawn(private_pair,
                           pair_member{inviter, st.peers.at(node).lobby},
@@ -240,6 +249,9 @@ void on_dropped(lobby_ptr self, node_index node) {
 void on_pair_room(lobby_ptr self, client_id id,
                   const private_pair_actor& pair, client_id partner) {
   auto& st = self->state;
+  // Ended on this side already: its partner's node was lost meanwhile.
+  if (st.ended_pairs.count(pair.address()) != 0)
+    return;
   auto i = st.members.find(id);
   // Gone meanwhile, or taken by another chat: this one ends at once.
   if (i == st.members.end() || i->second.gone
@@ -253,6 +265,13 @@ void on_pair_room(lobby_ptr self, client_id id,
   self->send(m.session, room_atom_v, pair);
   m.link->send(make_text("Private chatting with " + name_of(partner)));
   tell_peers(self, private_atom_v, id, true);
+  if (m.crossed) {
+    // In the chat its target started; its own invite's refusal follows.
+    m.crossed = false;
+    if (auto answer = std::exchange(m.early_answer, std::nullopt))
+      invite_answered(self, id, *answer);
+    return;
+  }
   // What it typed after its invite goes to the chat now.
   invite_answered(self, id, {});
 }
@@ -295,8 +314,10 @@ void lose_peer(lobby_ptr self, node_index node, bool keep) {
     auto partner = st.remote.find(m.partner);
     auto pair_here = st.pairs.count(m.pair.address()) != 0;
     if (partner != st.remote.end() && partner->second.node == node) {
-      if (pair_here)
+      if (pair_here) {
         caf::anon_send(m.pair, end_atom_v, m.partner);
+        st.ended_pairs.insert(m.pair.address());
+      }
       ending.push_back(id);
     }
   }

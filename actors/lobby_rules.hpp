@@ -66,6 +66,11 @@ void finish_departure(lobby_ptr self, client_id id);
 /// handled, in order.
 void invite_answered(lobby_ptr self, client_id id, const std::string& error);
 
+/// The answer to member `id`'s invite has come from the other node (""
+/// when accepted: the pair's room message then ends the wait).
+void invite_answer_arrived(lobby_ptr self, client_id id,
+                           const std::string& error);
+
 /// Marks client `id` of another node as in a private chat or not.
 void set_remote_private(lobby_state& st, client_id id, bool in_private);
 
