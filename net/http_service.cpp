@@ -15,11 +15,13 @@ http_response text_response(int status, std::string body) {
 
 http_service::http_service(std::vector<static_file> files,
                            std::vector<metric> metrics,
-                           const bridge_stats& stats, clock::time_point started)
+                           const bridge_stats& stats, clock::time_point started,
+                           const std::atomic<uint64_t>* peers)
   : files_(std::move(files)),
     metrics_(std::move(metrics)),
     stats_(stats),
-    started_(started) {
+    started_(started),
+    peers_(peers) {
   // nop
 }
 
@@ -65,9 +67,14 @@ http_response http_service::healthz(clock::time_point now) const {
   using std::chrono::seconds;
   auto uptime = duration_cast<seconds>(now - started_).count();
   auto sessions = stats_.sessions_connected.load(std::memory_order_relaxed);
+  auto body = "{\"status\":\"ok\",\"uptime_seconds\":" + std::to_string(uptime)
+              + ",\"sessions\":" + std::to_string(sessions);
+  if (peers_ != nullptr)
+    body += ",\"peers\":"
+            + std::to_string(peers_->load(std::memory_order_relaxed));
+  body += "}\n";
   return {200,
-          "{\"status\":\"ok\",\"uptime_seconds\":" + std::to_string(uptime)
-            + ",\"sessions\":" + std::to_string(sessions) + "}\n",
+          std::move(body),
           {{"Content-Type", "application/json"},
            {"Cache-Control", "no-store"}}};
 }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,8 +39,10 @@ class http_service {
 public:
   using clock = std::chrono::steady_clock;
 
+  /// `peers`, for a clustered node only, adds `"peers"` to /healthz.
   http_service(std::vector<static_file> files, std::vector<metric> metrics,
-               const bridge_stats& stats, clock::time_point started);
+               const bridge_stats& stats, clock::time_point started,
+               const std::atomic<uint64_t>* peers = nullptr);
 
   /// Answers `method` on `target` (path, maybe with a query) at time `now`.
   http_response handle(std::string_view method, std::string_view target,
@@ -51,6 +55,7 @@ private:
   std::vector<metric> metrics_;
   const bridge_stats& stats_;
   clock::time_point started_;
+  const std::atomic<uint64_t>* peers_;
 };
 
 } // namespace net

@@ -58,14 +58,57 @@ std::vector<metric> node_metrics(const bridge_stats& bridge,
   };
 }
 
+std::vector<metric> cluster_metrics(const chat::chat_stats& chat,
+                                    uint32_t self) {
+  std::vector<metric> result{
+    {"chat_peers_connected", "gauge", "Other nodes of the cluster linked now.",
+     &chat.peers},
+    {"chat_peer_losses_total", "counter",
+     "Links to other nodes lost: reset, silent, or dropped for falling "
+     "behind.",
+     &chat.peer_losses},
+    {"chat_peer_backlog_drops_total", "counter",
+     "Links to other nodes dropped because their backlog passed the cap.",
+     &chat.peer_backlog_drops},
+    {"chat_peer_messages_sent_total", "counter",
+     "Messages sent to other nodes' lobbies.", &chat.peer_messages_sent},
+    {"chat_peer_messages_received_total", "counter",
+     "Messages received from other nodes' lobbies.",
+     &chat.peer_messages_received},
+    {"chat_peer_bytes_sent_total", "counter",
+     "Payload bytes sent to other nodes' lobbies.", &chat.peer_bytes_sent},
+    {"chat_peer_bytes_received_total", "counter",
+     "Payload bytes received from other nodes' lobbies.",
+     &chat.peer_bytes_received},
+  };
+  for (size_t i = 0; i < chat.peer_backlog_bytes.size(); ++i) {
+    auto node = i + 1;
+    if (node == self)
+      continue;
+    result.push_back({"chat_peer_backlog_bytes", "gauge",
+                      "Bytes sent to a node that it has not acknowledged yet "
+                      "(0 while not linked).",
+                      &chat.peer_backlog_bytes[i],
+                      "node=\"" + std::to_string(node) + '"'});
+  }
+  return result;
+}
+
 std::string prometheus_text(const std::vector<metric>& metrics) {
   std::string result;
   result.reserve(metrics.size() * 160);
+  const std::string* family = nullptr;
   for (auto& m : metrics) {
-    result += "# HELP " + m.name + ' ' + escape_help(m.help) + '\n';
-    result += "# TYPE " + m.name + ' ' + m.type + '\n';
-    result += m.name + ' '
-              + std::to_string(m.value->load(std::memory_order_relaxed)) + '\n';
+    if (family == nullptr || *family != m.name) {
+      result += "# HELP " + m.name + ' ' + escape_help(m.help) + '\n';
+      result += "# TYPE " + m.name + ' ' + m.type + '\n';
+      family = &m.name;
+    }
+    result += m.name;
+    if (!m.labels.empty())
+      result += '{' + m.labels + '}';
+    result += ' ' + std::to_string(m.value->load(std::memory_order_relaxed))
+              + '\n';
   }
   return result;
 }

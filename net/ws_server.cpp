@@ -78,6 +78,15 @@ ws_server::ws_server(ws_server_config config, session_factory make_session,
   // allocation of its own.
   endpoint_.set_user_agent("chat-node");
   endpoint_.set_reuse_addr(true);
+  if (config_.reuse_port)
+    endpoint_.set_tcp_pre_bind_handler(
+      [](const std::shared_ptr<asio::ip::tcp::acceptor>& acceptor) {
+        using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET,
+                                                                SO_REUSEPORT>;
+        std::error_code ec;
+        acceptor->set_option(reuse_port{true}, ec);
+        return ec;
+      });
   endpoint_.set_listen_backlog(asio::socket_base::max_listen_connections);
   endpoint_.set_max_message_size(config_.max_message_bytes);
   endpoint_.set_open_handshake_timeout(to_ms(config_.handshake_timeout));

@@ -40,6 +40,9 @@ struct ws_server_config {
   std::chrono::nanoseconds pong_timeout = std::chrono::seconds{10};
   /// A TCP connection must finish its WebSocket handshake within this.
   std::chrono::nanoseconds handshake_timeout = std::chrono::seconds{5};
+  /// SO_REUSEPORT on the listening socket: several nodes on one host share
+  /// one port, the kernel spreads new connections over them.
+  bool reuse_port = false;
 };
 
 /// The bridge: accepts WebSocket connections, spawns a session actor for

@@ -154,3 +154,72 @@ TEST_CASE("/metrics reads the live counters on every request", "[http]") {
   CHECK(after.values["chat_slow_consumer_drops_total"] == 4);
   CHECK(after.values["chat_frames_sent_total"] == 0);
 }
+
+TEST_CASE("an unclustered node's answers name no peers", "[http]") {
+  service_fixture fx;
+  CHECK(fx.get("/healthz").body.find("peers") == std::string::npos);
+  CHECK(fx.get("/metrics").body.find("chat_peer") == std::string::npos);
+}
+
+TEST_CASE("a clustered node's /healthz adds the peers linked", "[http]") {
+  net::bridge_stats bridge;
+  chat::chat_stats chat{3};
+  auto t0 = clock_type::now();
+  net::http_service http{net::web_files(), net::node_metrics(bridge, chat),
+                         bridge, t0, &chat.peers};
+  bridge.sessions_connected = 3;
+  chat.peers = 2;
+  CHECK(http.handle("GET", "/healthz", t0 + 1s).body
+        == "{\"status\":\"ok\",\"uptime_seconds\":1,\"sessions\":3,"
+           "\"peers\":2}\n");
+}
+
+TEST_CASE("a clustered node's /metrics adds the cluster's figures",
+          "[http]") {
+  net::bridge_stats bridge;
+  chat::chat_stats chat{3};
+  auto metrics = net::node_metrics(bridge, chat);
+  auto more = net::cluster_metrics(chat, 2);
+  metrics.insert(metrics.end(), more.begin(), more.end());
+  net::http_service http{net::web_files(), std::move(metrics), bridge,
+                         clock_type::now(), &chat.peers};
+  chat.peers = 2;
+  chat.peer_losses = 1;
+  chat.peer_backlog_drops = 1;
+  chat.peer_messages_sent = 10;
+  chat.peer_messages_received = 9;
+  chat.peer_bytes_sent = 1000;
+  chat.peer_bytes_received = 900;
+  chat.peer_backlog_bytes[0] = 100;
+  chat.peer_backlog_bytes[2] = 7;
+  auto body = http.handle("GET", "/metrics", clock_type::now()).body;
+  exposition figures{body};
+  // The node's own figures, the cluster's, and one backlog per other slot.
+  CHECK(figures.values.size() == std::size(every_metric) + 7 + 2);
+  CHECK(figures.values["chat_peers_connected"] == 2);
+  CHECK(figures.values["chat_peer_losses_total"] == 1);
+  CHECK(figures.values["chat_peer_backlog_drops_total"] == 1);
+  CHECK(figures.values["chat_peer_messages_sent_total"] == 10);
+  CHECK(figures.values["chat_peer_messages_received_total"] == 9);
+  CHECK(figures.values["chat_peer_bytes_sent_total"] == 1000);
+  CHECK(figures.values["chat_peer_bytes_received_total"] == 900);
+  CHECK(figures.values["chat_peer_backlog_bytes{node=\"1\"}"] == 100);
+  CHECK(figures.values["chat_peer_backlog_bytes{node=\"3\"}"] == 7);
+  CHECK(figures.values.count("chat_peer_backlog_bytes{node=\"2\"}") == 0);
+  for (auto& [name, type] : figures.types) {
+    INFO(name);
+    auto counter = name.find("_total") != std::string::npos;
+    CHECK(type == (counter ? "counter" : "gauge"));
+    CHECK(!figures.helps[name].empty());
+  }
+  // One HELP and one TYPE line for the labelled family.
+  auto count = [&](const std::string& text) {
+    size_t n = 0;
+    for (auto at = body.find(text); at != std::string::npos;
+         at = body.find(text, at + 1))
+      ++n;
+    return n;
+  };
+  CHECK(count("# TYPE chat_peer_backlog_bytes gauge\n") == 1);
+  CHECK(count("# HELP chat_peer_backlog_bytes ") == 1);
+}
