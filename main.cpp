@@ -1,9 +1,11 @@
-// chat-node: options, actor system, lobby, bridge, signals.
+// chat-node: options, actor system, lobby, bridge, cluster links, signals.
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include <sched.h>
@@ -12,10 +14,15 @@
 #include <asio/signal_set.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/publish.hpp>
 #include <caf/send.hpp>
 
 #include "actors/lobby_actor.hpp"
 #include "actors/session_actor.hpp"
+#include "cluster/cluster_options.hpp"
+#include "cluster/peer_links.hpp"
+#include "cluster/port_guard.hpp"
 #include "net/http_service.hpp"
 #include "net/metrics.hpp"
 #include "net/web_files.hpp"
@@ -39,6 +46,7 @@ class node_config : public caf::actor_system_config {
 public:
   net::ws_server_config server;
   chat::lobby_config lobby;
+  cluster::cluster_options cluster;
 
   node_config() {
     // Idle work-stealing workers poll with 50 us sleeps: on a small machine
@@ -83,9 +91,108 @@ public:
            "(default: 10s)")
       .add(server.handshake_timeout, "handshake-timeout",
            "connections must finish the WebSocket handshake within this "
-           "(default: 5s)");
+           "(default: 5s)")
+      .add(server.reuse_port, "reuse-port",
+           "SO_REUSEPORT on --port, so that several nodes on one host share "
+           "it (default: off)")
+      .add(cluster.node_index, "node-index",
+           "this node's place in the cluster, 1 to --cluster-slots; node K "
+           "of M numbers its clients K, K+M, K+2M, ... (default: 1)")
+      .add(cluster.cluster_slots, "cluster-slots",
+           "M, the nodes the cluster's numbering has room for (default: 1)")
+      .add<uint16_t>("cluster-port",
+                     "port where the other nodes of the cluster link to this "
+                     "one, 0 picks one (default: none, no cluster)")
+      .add(cluster.cluster_host, "cluster-host",
+           "loopback address the cluster port listens on (default: "
+           "127.0.0.1)")
+      .add(cluster.peers, "peers",
+           "comma-separated host:port cluster ports of running nodes to "
+           "join, e.g. 127.0.0.1:9765 (default: none)")
+      .add(cluster.cluster_timeout, "cluster-timeout",
+           "a silent node is dropped after this, and every request to "
+           "another node gives up after it (default: 3s)")
+      .add(cluster.max_peer_backlog_bytes, "max-peer-backlog-bytes",
+           "a node that has not acknowledged this many bytes from us is "
+           "dropped and retried (default: 16777216)");
   }
 };
+
+// The middleman (BASP), only on a clustered node. The same timings on
+// every node: a node with a timeout and a peer without heartbeats would
+// drop a healthy peer.
+void load_middleman(node_config& config) {
+  auto timeout = config.cluster.cluster_timeout;
+  config.load<caf::io::middleman>();
+  config.set("middleman.app-identifiers",
+             std::vector<std::string>{"chat-node-cluster-v1"});
+  config.set("middleman.enable-automatic-connections", false);
+  config.set("middleman.heartbeat-interval",
+             cluster::heartbeat_interval(timeout));
+  config.set("middleman.connection-timeout",
+             cluster::connection_timeout(timeout));
+  // What crosses nodes: unregistered types would arrive empty.
+  config.add_message_types<caf::id_block::chat>();
+}
+
+// One line about the cluster on stderr, written at once: the peer links
+// and the port guard write from threads of their own.
+void say_cluster(const std::string& line) {
+  auto text = "chat-node: cluster: " + line + '\n';
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+// The peer links, reached through the guard on the cluster port.
+struct cluster_port {
+  cluster::cluster_actor links;
+  std::unique_ptr<cluster::port_guard> guard;
+  /// Where other nodes reach it, e.g. "127.0.0.1:9765".
+  std::string address;
+};
+
+// Spawns the peer links, publishes them on a BASP port of their own and
+// opens the cluster port in front of it; an invalid handle (after a line on
+// stderr) when a port cannot be opened.
+cluster_port open_cluster(caf::actor_system& system, const node_config& config,
+                          const cluster::cluster_plan& plan,
+                          const chat::lobby_actor& lobby) {
+  auto& opts = config.cluster;
+  auto port = *opts.cluster_port;
+  auto where = cluster::to_string({plan.host, port});
+  cluster::peer_links_config links_config;
+  links_config.node = opts.node_index;
+  links_config.slots = opts.cluster_slots;
+  links_config.host = plan.host;
+  links_config.peers = plan.peers;
+  links_config.timeout = opts.cluster_timeout;
+  links_config.lobby = lobby;
+  links_config.connector = system.middleman().actor_handle();
+  links_config.log = say_cluster;
+  auto links = system.spawn(cluster::peer_links, std::move(links_config));
+  auto fail = [&](const std::string& why) {
+    std::cerr << "chat-node: cannot open cluster port " << where << ": " << why
+              << '\n';
+    caf::anon_send_exit(links, caf::exit_reason::user_shutdown);
+    return cluster_port{};
+  };
+  // BASP listens on a free port of the same host; only the guard speaks to
+  // it. SO_REUSEADDR: a restarted node rebinds despite old TIME_WAITs.
+  auto basp = caf::io::publish(links, 0, plan.host.c_str(), true);
+  if (!basp)
+    return fail(system.render(basp.error()));
+  auto host = asio::ip::make_address(plan.host);
+  cluster::port_guard_config guard_config;
+  guard_config.listen = {host, port};
+  guard_config.basp = {host, *basp};
+  guard_config.handshake_timeout = opts.cluster_timeout;
+  guard_config.log = say_cluster;
+  auto guard = std::make_unique<cluster::port_guard>(std::move(guard_config));
+  if (auto ec = guard->open())
+    return fail(ec.message());
+  auto bound = guard->port();
+  caf::anon_send(links, cluster::start_atom_v, bound);
+  return {links, std::move(guard), cluster::to_string({plan.host, bound})};
+}
 
 // Every client is a socket: allow as many as the hard limit does.
 void raise_file_limit() {
@@ -107,13 +214,37 @@ int main(int argc, char** argv) {
   }
   if (config.cli_helptext_printed)
     return EXIT_SUCCESS;
+  // Absent means no cluster; 0 picks a free port.
+  if (auto port = caf::get_if<uint16_t>(&config, "cluster-port"))
+    config.cluster.cluster_port = *port;
+  auto plan = cluster::check_cluster_options(config.cluster);
+  if (!plan.error.empty()) {
+    std::cerr << "chat-node: " << plan.error << '\n';
+    return EXIT_FAILURE;
+  }
+  auto& opts = config.cluster;
+  config.lobby.node = opts.node_index;
+  config.lobby.cluster_slots = opts.cluster_slots;
+  config.lobby.cluster_timeout = opts.cluster_timeout;
+  config.lobby.max_peer_backlog_bytes = opts.max_peer_backlog_bytes;
+  // A node that joins must learn the numbers handed out before it numbers.
+  config.lobby.await_cluster = !plan.peers.empty();
+  config.lobby.stats = std::make_shared<chat::chat_stats>(opts.cluster_slots);
+  if (plan.clustered)
+    load_middleman(config);
   raise_file_limit();
   // The figures for /healthz and /metrics: the bridge counts its own, the
   // lobby publishes the chat's; the HTTP handler only reads atomics.
   net::bridge_stats bridge_stats;
-  net::http_service http{net::web_files(),
-                         net::node_metrics(bridge_stats, *config.lobby.stats),
-                         bridge_stats, net::http_service::clock::now()};
+  auto& chat_stats = *config.lobby.stats;
+  auto metrics = net::node_metrics(bridge_stats, chat_stats);
+  if (plan.clustered) {
+    auto more = net::cluster_metrics(chat_stats, opts.node_index);
+    metrics.insert(metrics.end(), more.begin(), more.end());
+  }
+  net::http_service http{net::web_files(), std::move(metrics), bridge_stats,
+                         net::http_service::clock::now(),
+                         plan.clustered ? &chat_stats.peers : nullptr};
   // CAF's profiled variant, when asked for, is CAF's own.
   if (caf::get_or(config, "scheduler.policy", caf::atom("stealing"))
         == caf::atom("sharing")
@@ -131,15 +262,33 @@ int main(int argc, char** argv) {
   config.lobby.fan_out
     = std::make_shared<net::ws_broadcaster>(server.outgoing());
   lobby = system.spawn(chat::lobby, config.lobby);
+  cluster_port cluster_side;
+  auto& links = cluster_side.links;
+  auto stop_actors = [&] {
+    caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
+    if (links)
+      caf::anon_send_exit(links, caf::exit_reason::user_shutdown);
+  };
+  if (plan.clustered) {
+    cluster_side = open_cluster(system, config, plan, lobby);
+    if (!links) {
+      stop_actors();
+      return EXIT_FAILURE;
+    }
+  }
   if (auto ec = server.listen()) {
     std::cerr << "chat-node: cannot listen on " << config.server.host << ':'
               << config.server.port << ": " << ec.message() << '\n';
-    caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
+    stop_actors();
     return EXIT_FAILURE;
   }
   auto bound = server.local_endpoint();
   std::cout << "chat-node listening on ws://" << bound.address().to_string()
             << ':' << bound.port() << '/' << std::endl;
+  if (plan.clustered)
+    std::cout << "chat-node cluster node " << opts.node_index << " of "
+              << opts.cluster_slots << " on " << cluster_side.address
+              << std::endl;
   // SIGUSR1 prints a line of figures, for operators and soak tests.
   asio::signal_set usr1{server.io(), SIGUSR1};
   asio::signal_set signals{server.io(), SIGINT, SIGTERM};
@@ -166,10 +315,12 @@ int main(int argc, char** argv) {
   };
   print_stats();
   server.run();
-  // Every connection is closed. Stop the lobby and wait for every actor
-  // while the bridge, which the links and the broadcaster hand lines to,
-  // still exists.
-  caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
+  // Every connection is closed. Stop the lobby (and the cluster links) and
+  // wait for every actor while the bridge, which the links and the
+  // broadcaster hand lines to, still exists.
+  stop_actors();
   system.await_all_actors_done();
+  if (cluster_side.guard)
+    cluster_side.guard->stop();
   return EXIT_SUCCESS;
 }

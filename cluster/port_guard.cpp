@@ -1,0 +1,239 @@
+#include "cluster/port_guard.hpp"
+
+#include <array>
+#include <vector>
+
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+namespace cluster {
+
+namespace {
+
+// Refusal lines per second before the rest are only counted.
+constexpr unsigned lines_per_second = 5;
+
+std::string to_text(const asio::ip::tcp::endpoint& ep) {
+  auto address = ep.address().to_string();
+  if (ep.address().is_v6())
+    address = '[' + address + ']';
+  return address + ':' + std::to_string(ep.port());
+}
+
+} // namespace
+
+/// One connection on the cluster port: the node outside, BASP inside. The
+/// way in is filtered; the way out is BASP's own bytes. Each way reads
+/// only once its last write is done, so the relay holds one buffer each.
+class port_guard::relay : public std::enable_shared_from_this<relay> {
+public:
+  relay(port_guard& guard, asio::ip::tcp::socket outside)
+    : guard_(guard),
+      outside_(std::move(outside)),
+      inside_(guard.io_),
+      deadline_(guard.io_),
+      filter_(guard.config_.max_payload) {
+    std::error_code ec;
+    peer_ = to_text(outside_.remote_endpoint(ec));
+  }
+
+  void start() {
+    std::error_code ec;
+    outside_.set_option(asio::ip::tcp::no_delay{true}, ec);
+    deadline_.expires_after(guard_.config_.handshake_timeout);
+    deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
+      if (!ec && !self->filter_.handshake_passed())
+        self->refuse("no BASP handshake within the cluster timeout");
+    });
+    read_outside();
+  }
+
+private:
+  void read_outside() {
+    outside_.async_read_some(
+      asio::buffer(from_outside_),
+      [self = shared_from_this()](std::error_code ec, size_t n) {
+        self->on_outside(ec, n);
+      });
+  }
+
+  void on_outside(std::error_code ec, size_t n) {
+    if (ec) {
+      close();
+      return;
+    }
+    passing_.clear();
+    if (!filter_.feed(from_outside_.data(), n, passing_)) {
+      refuse(filter_.refusal());
+      return;
+    }
+    if (passing_.empty()) {
+      read_outside();
+      return;
+    }
+    if (!connected_) {
+      // BASP sees the connection only once a handshake came through.
+      deadline_.cancel();
+      connected_ = true;
+      inside_.async_connect(guard_.config_.basp,
+                            [self = shared_from_this()](std::error_code ec) {
+                              if (self->closed_)
+                                return;
+                              if (ec) {
+                                self->guard_.say("cannot reach BASP for "
+                                                 + self->peer_ + ": "
+                                                 + ec.message());
+                                self->close();
+                                return;
+                              }
+                              std::error_code ignored;
+                              self->inside_.set_option(
+                                asio::ip::tcp::no_delay{true}, ignored);
+                              self->write_inside();
+                              self->read_inside();
+                            });
+      return;
+    }
+    write_inside();
+  }
+
+  void write_inside() {
+    asio::async_write(inside_, asio::buffer(passing_),
+                      [self = shared_from_this()](std::error_code ec, size_t) {
+                        if (ec)
+                          self->close();
+                        else
+                          self->read_outside();
+                      });
+  }
+
+  void read_inside() {
+    inside_.async_read_some(
+      asio::buffer(from_inside_),
+      [self = shared_from_this()](std::error_code ec, size_t n) {
+        if (ec) {
+          self->close();
+          return;
+        }
+        asio::async_write(self->outside_, asio::buffer(self->from_inside_, n),
+                          [self](std::error_code ec, size_t) {
+                            if (ec)
+                              self->close();
+                            else
+                              self->read_inside();
+                          });
+      });
+  }
+
+  void refuse(const std::string& why) {
+    guard_.say("refused " + peer_ + " on the cluster port: " + why);
+    close();
+  }
+
+  void close() {
+    closed_ = true;
+    std::error_code ignored;
+    deadline_.cancel();
+    outside_.close(ignored);
+    inside_.close(ignored);
+  }
+
+  port_guard& guard_;
+  asio::ip::tcp::socket outside_;
+  asio::ip::tcp::socket inside_;
+  asio::steady_timer deadline_;
+  basp_filter filter_;
+  std::string peer_;
+  bool connected_ = false;
+  bool closed_ = false;
+  std::array<char, 64 * 1024> from_outside_;
+  std::array<char, 64 * 1024> from_inside_;
+  std::vector<char> passing_;
+};
+
+port_guard::port_guard(port_guard_config config)
+  : config_(std::move(config)), acceptor_(io_), accept_pause_(io_) {
+  // nop
+}
+
+port_guard::~port_guard() {
+  stop();
+}
+
+std::error_code port_guard::open() {
+  std::error_code ec;
+  acceptor_.open(config_.listen.protocol(), ec);
+  if (!ec)
+    acceptor_.set_option(asio::socket_base::reuse_address{true}, ec);
+  if (!ec)
+    acceptor_.bind(config_.listen, ec);
+  if (!ec)
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::error_code ignored;
+    acceptor_.close(ignored);
+    return ec;
+  }
+  accept();
+  thread_ = std::thread{[this] { io_.run(); }};
+  return {};
+}
+
+uint16_t port_guard::port() const {
+  std::error_code ec;
+  return acceptor_.local_endpoint(ec).port();
+}
+
+void port_guard::stop() {
+  if (!thread_.joinable())
+    return;
+  io_.stop();
+  thread_.join();
+}
+
+void port_guard::accept() {
+  acceptor_.async_accept([this](std::error_code ec,
+                                asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted)
+      return;
+    if (!ec) {
+      std::make_shared<relay>(*this, std::move(socket))->start();
+      accept();
+      return;
+    }
+    // Out of file descriptors, say: try again in a while, not in a loop.
+    say("cannot accept on the cluster port: " + ec.message());
+    accept_pause_.expires_after(std::chrono::milliseconds{100});
+    accept_pause_.async_wait([this](std::error_code ec) {
+      if (!ec)
+        accept();
+    });
+  });
+}
+
+void port_guard::say(const std::string& line) {
+  if (!config_.log)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - second_ >= std::chrono::seconds{1}) {
+    second_ = now;
+    said_ = 0;
+  }
+  if (said_ >= lines_per_second) {
+    ++unsaid_;
+    return;
+  }
+  ++said_;
+  if (unsaid_ > 0) {
+    config_.log(line + " (and " + std::to_string(unsaid_)
+                + " more refused since the last line)");
+    unsaid_ = 0;
+    return;
+  }
+  config_.log(line);
+}
+
+} // namespace cluster
