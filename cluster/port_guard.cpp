@@ -13,8 +13,8 @@ namespace cluster {
 
 namespace {
 
-// Refusal lines per second before the rest are only counted.
-constexpr unsigned lines_per_second = 5;
+// Refusal lines per log window before the rest are only counted.
+constexpr unsigned lines_per_window = 5;
 
 std::string to_text(const asio::ip::tcp::endpoint& ep) {
   auto address = ep.address().to_string();
@@ -155,7 +155,10 @@ private:
 };
 
 port_guard::port_guard(port_guard_config config)
-  : config_(std::move(config)), acceptor_(io_), accept_pause_(io_) {
+  : config_(std::move(config)),
+    acceptor_(io_),
+    accept_pause_(io_),
+    unsaid_timer_(io_) {
   // nop
 }
 
@@ -218,21 +221,25 @@ void port_guard::say(const std::string& line) {
   if (!config_.log)
     return;
   auto now = std::chrono::steady_clock::now();
-  if (now - second_ >= std::chrono::seconds{1}) {
+  if (now - second_ >= config_.log_window) {
     second_ = now;
     said_ = 0;
   }
-  if (said_ >= lines_per_second) {
-    ++unsaid_;
+  if (said_ >= lines_per_window) {
+    // The count is said when the window is over, also if nothing follows.
+    if (unsaid_++ == 0) {
+      unsaid_timer_.expires_at(second_ + config_.log_window);
+      unsaid_timer_.async_wait([this](std::error_code ec) {
+        if (ec || unsaid_ == 0)
+          return;
+        config_.log("refused " + std::to_string(unsaid_)
+                    + " more connections on the cluster port");
+        unsaid_ = 0;
+      });
+    }
     return;
   }
   ++said_;
-  if (unsaid_ > 0) {
-    config_.log(line + " (and " + std::to_string(unsaid_)
-                + " more refused since the last line)");
-    unsaid_ = 0;
-    return;
-  }
   config_.log(line);
 }
 

@@ -31,8 +31,9 @@ struct port_guard_config {
   std::chrono::nanoseconds handshake_timeout = std::chrono::seconds{3};
   uint32_t max_payload = max_basp_payload;
   /// One line per refused connection (stderr in the node); at most a few
-  /// a second, the rest counted.
+  /// per `log_window`, the rest counted in one line at its end.
   std::function<void(const std::string&)> log;
+  std::chrono::nanoseconds log_window = std::chrono::seconds{1};
 };
 
 /// Owns a thread of its own, so that cluster traffic never waits for the
@@ -68,10 +69,12 @@ private:
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer accept_pause_;
   std::thread thread_;
-  /// Refusals said in the current second, and those left unsaid.
+  /// Refusals said in the current log window, and those left unsaid
+  /// (counted in one line when the window is over).
   std::chrono::steady_clock::time_point second_;
   unsigned said_ = 0;
   unsigned unsaid_ = 0;
+  asio::steady_timer unsaid_timer_;
 };
 
 } // namespace cluster

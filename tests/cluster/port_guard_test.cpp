@@ -1,0 +1,208 @@
+// The guard on the cluster port, on loopback, in front of a stand-in for
+// BASP that echoes what reaches it.
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
+#include "cluster/port_guard.hpp"
+
+using namespace std::chrono_literals;
+
+namespace cluster_test {
+
+using tcp = asio::ip::tcp;
+
+std::string guard_header(unsigned char type, uint32_t payload) {
+  std::string h(32, '\0');
+  h[0] = static_cast<char>(type);
+  for (int i = 0; i < 4; ++i)
+    h[4 + i] = static_cast<char>(payload >> (8 * (3 - i)));
+  return h;
+}
+
+/// Accepts connections on loopback and echoes each, on a thread of its
+/// own; counts what it accepted.
+class echo_server {
+public:
+  echo_server() : acceptor_(io_, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}) {
+    accept();
+    thread_ = std::thread{[this] { io_.run(); }};
+  }
+
+  ~echo_server() {
+    io_.stop();
+    thread_.join();
+  }
+
+  tcp::endpoint endpoint() const {
+    return acceptor_.local_endpoint();
+  }
+
+  std::atomic<int> accepted{0};
+
+private:
+  struct session : std::enable_shared_from_this<session> {
+    explicit session(tcp::socket s) : socket(std::move(s)) {
+    }
+    void read() {
+      socket.async_read_some(asio::buffer(buf),
+                             [self = shared_from_this()](std::error_code ec,
+                                                         size_t n) {
+                               if (ec)
+                                 return;
+                               asio::async_write(
+                                 self->socket, asio::buffer(self->buf, n),
+                                 [self](std::error_code ec, size_t) {
+                                   if (!ec)
+                                     self->read();
+                                 });
+                             });
+    }
+    tcp::socket socket;
+    std::array<char, 4096> buf;
+  };
+
+  void accept() {
+    acceptor_.async_accept([this](std::error_code ec, tcp::socket s) {
+      if (ec)
+        return;
+      ++accepted;
+      std::make_shared<session>(std::move(s))->read();
+      accept();
+    });
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+struct guard_fixture {
+  echo_server basp;
+  std::mutex mtx;
+  std::vector<std::string> lines;
+  cluster::port_guard guard{[this] {
+    cluster::port_guard_config config;
+    config.listen = {asio::ip::make_address("127.0.0.1"), 0};
+    config.basp = basp.endpoint();
+    config.handshake_timeout = 300ms;
+    config.log_window = 200ms;
+    config.log = [this](const std::string& line) {
+      std::lock_guard<std::mutex> guard{mtx};
+      lines.push_back(line);
+    };
+    return config;
+  }()};
+  asio::io_context io;
+
+  guard_fixture() {
+    REQUIRE(!guard.open());
+  }
+
+  /// A blocking client that gives up reading after 5 s.
+  tcp::socket connect() {
+    tcp::socket s{io};
+    s.connect({asio::ip::make_address("127.0.0.1"), guard.port()});
+    timeval limit{5, 0};
+    setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit,
+               sizeof(limit));
+    return s;
+  }
+
+  /// Whether the guard closed `s` (after whatever it sent).
+  static bool closed(tcp::socket& s) {
+    std::array<char, 256> buf;
+    std::error_code ec;
+    while (!ec)
+      s.read_some(asio::buffer(buf), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+  std::vector<std::string> said() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return lines;
+  }
+};
+
+} // namespace cluster_test
+
+TEST_CASE("the cluster port relays BASP both ways", "[port-guard]") {
+  cluster_test::guard_fixture fx;
+  auto s = fx.connect();
+  auto stream = cluster_test::guard_header(1, 5) + "hello"
+                + cluster_test::guard_header(6, 0);
+  asio::write(s, asio::buffer(stream));
+  std::string echoed(stream.size(), '\0');
+  asio::read(s, asio::buffer(echoed));
+  CHECK(echoed == stream);
+  CHECK(fx.basp.accepted == 1);
+  CHECK(fx.said().empty());
+}
+
+TEST_CASE("the cluster port refuses and logs what is not BASP; BASP never "
+          "sees it",
+          "[port-guard]") {
+  cluster_test::guard_fixture fx;
+  auto http = fx.connect();
+  asio::write(http, asio::buffer(std::string{"GET / HTTP/1.1\r\n\r\n"}));
+  CHECK(cluster_test::guard_fixture::closed(http));
+  auto silent = fx.connect();
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(cluster_test::guard_fixture::closed(silent));
+  CHECK(std::chrono::steady_clock::now() - t0 >= 250ms);
+  auto big = fx.connect();
+  asio::write(big, asio::buffer(cluster_test::guard_header(1, 0)
+                                + cluster_test::guard_header(1, 0xffffffff)));
+  CHECK(cluster_test::guard_fixture::closed(big));
+  auto lines = fx.said();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].rfind("refused 127.0.0.1:", 0) == 0);
+  CHECK(lines[0].find("on the cluster port: an HTTP request")
+        != std::string::npos);
+  CHECK(lines[1].find(": no BASP handshake within the cluster timeout")
+        != std::string::npos);
+  CHECK(lines[2].find(": a BASP header announcing 4294967295 bytes")
+        != std::string::npos);
+  // None reached BASP: not even the last one's handshake, refused in the
+  // same read as the header after it.
+  CHECK(fx.basp.accepted == 0);
+}
+
+TEST_CASE("a flood of refusals is said in a few lines, then counted",
+          "[port-guard]") {
+  cluster_test::guard_fixture fx;
+  for (int i = 0; i < 12; ++i) {
+    auto s = fx.connect();
+    asio::write(s, asio::buffer(std::string{"\xff\xff", 2}));
+    CHECK(cluster_test::guard_fixture::closed(s));
+  }
+  // The count comes at the end of the window, with nothing after it.
+  auto counted = [&] {
+    auto lines = fx.said();
+    return !lines.empty()
+           && lines.back().find(" more connections on the cluster port")
+                != std::string::npos;
+  };
+  for (auto deadline = std::chrono::steady_clock::now() + 5s;
+       !counted() && std::chrono::steady_clock::now() < deadline;)
+    std::this_thread::yield();
+  auto lines = fx.said();
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines.size() < 12);
+  CHECK(lines.back().rfind("refused ", 0) == 0);
+  CHECK(lines.back().find(" more connections on the cluster port")
+        != std::string::npos);
+}
