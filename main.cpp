@@ -165,6 +165,10 @@ cluster_port open_cluster(caf::actor_system& system, const node_config& config,
   links_config.host = plan.host;
   links_config.peers = plan.peers;
   links_config.timeout = opts.cluster_timeout;
+  // A lost node that restarts must be found again before it stops waiting
+  // for its peers' numbers (--cluster-timeout).
+  links_config.max_retry
+    = std::min(links_config.max_retry, opts.cluster_timeout / 3);
   links_config.lobby = lobby;
   links_config.connector = system.middleman().actor_handle();
   links_config.log = say_cluster;
@@ -227,8 +231,11 @@ int main(int argc, char** argv) {
   config.lobby.cluster_slots = opts.cluster_slots;
   config.lobby.cluster_timeout = opts.cluster_timeout;
   config.lobby.max_peer_backlog_bytes = opts.max_peer_backlog_bytes;
-  // A node that joins must learn the numbers handed out before it numbers.
-  config.lobby.await_cluster = !plan.peers.empty();
+  // A clustered node may be one that restarted (with or without --peers):
+  // it learns the numbers its slot handed out before from the first peer
+  // that links, and waits up to --cluster-timeout for one before it
+  // numbers a client. The peers retry a lost node well within that.
+  config.lobby.await_cluster = plan.clustered;
   config.lobby.stats = std::make_shared<chat::chat_stats>(opts.cluster_slots);
   if (plan.clustered)
     load_middleman(config);
