@@ -35,7 +35,7 @@ TEST_CASE("an address prints the way it parses", "[cluster-address]") {
   CHECK(to_string(peer_address{"::1", 9765}) == "[::1]:9765");
 }
 
-TEST_CASE("--peers is a comma-separated list", "[cluster-address]") {
+TEST_CASE("the peers option is a comma-separated list", "[cluster-address]") {
   CHECK(parse_peer_list("").addresses.empty());
   CHECK(parse_peer_list("  ").error.empty());
   auto list = parse_peer_list("127.0.0.1:9765, [::1]:9766 ,localhost:9765");
