@@ -7,6 +7,10 @@ namespace cluster {
 
 namespace {
 
+// Bytes of a handshake's payload kept to compare node ids: 0.17.6 writes
+// a node id in well under this.
+constexpr size_t node_id_bytes = 256;
+
 // BASP 0.17's message types (caf/io/basp/message_type.hpp).
 enum : unsigned char {
   server_handshake = 0,
@@ -97,6 +101,7 @@ bool basp_filter::check_header() {
                   + " pass)");
   if (operation == client_handshake)
     ++handshakes_;
+  ++messages_;
   payload_left_ = payload;
   return true;
 }
@@ -115,6 +120,9 @@ bool basp_filter::feed(const char* data, size_t size,
   while (size > 0) {
     if (payload_left_ > 0) {
       auto n = static_cast<size_t>(std::min<uint64_t>(payload_left_, size));
+      if (messages_ == 1 && client_node_.size() < node_id_bytes)
+        client_node_.append(data,
+                            std::min(n, node_id_bytes - client_node_.size()));
       out.insert(out.end(), data, data + n);
       payload_left_ -= n;
       data += n;
@@ -134,6 +142,43 @@ bool basp_filter::feed(const char* data, size_t size,
     out.insert(out.end(), header_.begin(), header_.end());
   }
   return true;
+}
+
+void basp_watch::feed(const char* data, size_t size) {
+  while (size > 0) {
+    if (payload_left_ > 0) {
+      auto n = static_cast<size_t>(std::min<uint64_t>(payload_left_, size));
+      if (messages_ == 1 && server_handshake_
+          && server_payload_.size() < node_id_bytes)
+        server_payload_.append(
+          data, std::min(n, node_id_bytes - server_payload_.size()));
+      payload_left_ -= n;
+      data += n;
+      size -= n;
+      continue;
+    }
+    auto n = std::min(size, basp_filter::header_size - header_fill_);
+    std::copy(data, data + n, header_.begin() + header_fill_);
+    header_fill_ += n;
+    data += n;
+    size -= n;
+    if (header_fill_ < basp_filter::header_size)
+      break;
+    header_fill_ = 0;
+    if (++messages_ == 1)
+      server_handshake_ = header_[0] == server_handshake;
+    payload_left_ = big_endian(header_.data() + 4, 4);
+  }
+}
+
+bool foreign_app_closed(const basp_filter& in, const basp_watch& out) {
+  if (!in.refusal().empty() || in.messages() != 1 || in.partial()
+      || !out.server_handshake_sent() || out.messages() < 2)
+    return false;
+  // Our own node connecting to itself: its node id leads our handshake.
+  auto& ours = out.server_payload();
+  auto& theirs = in.client_node();
+  return theirs.empty() || ours.compare(0, theirs.size(), theirs) != 0;
 }
 
 } // namespace cluster

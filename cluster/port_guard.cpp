@@ -1,7 +1,10 @@
 #include "cluster/port_guard.hpp"
 
 #include <array>
+#include <cerrno>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
@@ -62,7 +65,7 @@ private:
 
   void on_outside(std::error_code ec, size_t n) {
     if (ec) {
-      close();
+      outside_closed();
       return;
     }
     passing_.clear();
@@ -78,6 +81,7 @@ private:
       // BASP sees the connection only once a handshake came through.
       deadline_.cancel();
       connected_ = true;
+      ++guard_.clients_[filter_.client_node()];
       inside_.async_connect(guard_.config_.basp,
                             [self = shared_from_this()](std::error_code ec) {
                               if (self->closed_)
@@ -118,15 +122,76 @@ private:
           self->close();
           return;
         }
+        auto had_handshake = self->watch_.server_handshake_sent();
+        self->watch_.feed(self->from_inside_.data(), n);
+        if (!had_handshake && self->watch_.server_handshake_sent())
+          self->gone_before_handshake_ = self->peer_closed();
+        if (self->outside_gone_) {
+          self->judge_close();
+          if (!self->closed_)
+            self->read_inside();
+          return;
+        }
         asio::async_write(self->outside_, asio::buffer(self->from_inside_, n),
                           [self](std::error_code ec, size_t) {
                             if (ec)
-                              self->close();
+                              self->outside_closed();
                             else
                               self->read_inside();
                           });
       });
   }
+
+  // The node outside closed (or its socket failed). Right after BASP's
+  // server handshake and nothing more from it, that may be a CAF program
+  // with another application identifier (see foreign_app_closed): BASP
+  // stays connected a moment to tell it from a redundant connection.
+  void outside_closed() {
+    if (closed_ || outside_gone_)
+      return;
+    outside_gone_ = true;
+    if (!connected_ || filter_.messages() != 1 || filter_.partial()
+        || !watch_.server_handshake_sent()) {
+      close();
+      return;
+    }
+    judge_close();
+    if (closed_)
+      return;
+    deadline_.expires_after(linger);
+    deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
+      if (!ec)
+        self->close();
+    });
+  }
+
+  // Whether the node outside closed already (its FIN or RST is here),
+  // without taking a byte: one that timed out while we were frozen, say,
+  // never saw our server handshake.
+  bool peer_closed() {
+    char byte;
+    auto n = ::recv(outside_.native_handle(), &byte, 1,
+                    MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK
+                      && errno != EINTR);
+  }
+
+  void judge_close() {
+    if (gone_before_handshake_ || !foreign_app_closed(filter_, watch_))
+      return;
+    // Another connection from the same node is open: that node (ours,
+    // reconnecting) chose that one and closes this as redundant.
+    if (guard_.clients_[filter_.client_node()] > 1)
+      return;
+    // Not certain: one of our nodes whose link to us crossed one we made to
+    // it at the same moment (after a freeze, say) closes just so.
+    guard_.say("refused a CAF program with another application identifier "
+               "from " + peer_ + " (or a node that linked to us another way)");
+    close();
+  }
+
+  // How long BASP may take to answer a handshake it already has.
+  static constexpr std::chrono::milliseconds linger{500};
 
   void refuse(const std::string& why) {
     guard_.say("refused " + peer_ + " on the cluster port: " + why);
@@ -134,6 +199,11 @@ private:
   }
 
   void close() {
+    if (connected_ && !closed_) {
+      auto i = guard_.clients_.find(filter_.client_node());
+      if (i != guard_.clients_.end() && --i->second == 0)
+        guard_.clients_.erase(i);
+    }
     closed_ = true;
     std::error_code ignored;
     deadline_.cancel();
@@ -146,8 +216,12 @@ private:
   asio::ip::tcp::socket inside_;
   asio::steady_timer deadline_;
   basp_filter filter_;
+  basp_watch watch_;
   std::string peer_;
   bool connected_ = false;
+  bool outside_gone_ = false;
+  /// The node outside had closed before BASP's server handshake went out.
+  bool gone_before_handshake_ = false;
   bool closed_ = false;
   std::array<char, 64 * 1024> from_outside_;
   std::array<char, 64 * 1024> from_inside_;

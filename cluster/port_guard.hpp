@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -75,6 +76,8 @@ private:
   unsigned said_ = 0;
   unsigned unsaid_ = 0;
   asio::steady_timer unsaid_timer_;
+  /// Open connections by the node id of their client handshake.
+  std::map<std::string, unsigned> clients_;
 };
 
 } // namespace cluster

@@ -137,3 +137,88 @@ TEST_CASE("after the handshake, invalid or oversized headers are refused "
     CHECK(after.passed.empty());
   }
 }
+
+namespace cluster_test {
+
+// What CAF 0.17.6's BASP sends a connecting program: its server handshake
+// (payload: our node id first, then app identifiers, ...), then, to a node
+// new to it, a direct message at once.
+std::string server_handshake(const std::string& node) {
+  return basp_header(0, static_cast<uint32_t>(node.size() + 4)) + node
+         + "apps";
+}
+
+struct closing {
+  cluster::basp_filter in;
+  cluster::basp_watch out;
+  void from_client(const std::string& bytes) {
+    REQUIRE(feed(in, bytes).ok);
+  }
+  void from_basp(const std::string& bytes) {
+    out.feed(bytes.data(), bytes.size());
+  }
+};
+
+} // namespace cluster_test
+
+TEST_CASE("a CAF program that closes after our server handshake, new to "
+          "BASP, had another application identifier",
+          "[basp-filter]") {
+  using namespace cluster_test;
+  closing c;
+  c.from_client(basp_header(1, 5) + "their");
+  CHECK_FALSE(cluster::foreign_app_closed(c.in, c.out));
+  auto ours = server_handshake("ours!");
+  // A byte at a time: the watch follows whole headers only.
+  for (char byte : ours)
+    c.from_basp(std::string(1, byte));
+  CHECK(c.out.server_handshake_sent());
+  CHECK(c.out.messages() == 1);
+  // Redundant so far: BASP sent it nothing else.
+  CHECK_FALSE(cluster::foreign_app_closed(c.in, c.out));
+  c.from_basp(basp_header(2, 3, 0, 7, 9) + "abc");
+  CHECK(c.out.messages() == 2);
+  CHECK(cluster::foreign_app_closed(c.in, c.out));
+}
+
+TEST_CASE("a node of ours, a redundant connection or our own node closing "
+          "after the server handshake is no foreign program",
+          "[basp-filter]") {
+  using namespace cluster_test;
+  auto spawn_serv = basp_header(2, 3, 0, 7, 9) + "abc";
+  SECTION("a node repeats its handshake before it closes") {
+    closing c;
+    c.from_client(basp_header(1, 5) + "their");
+    c.from_basp(server_handshake("ours!") + spawn_serv);
+    c.from_client(basp_header(1, 5) + "their");
+    CHECK(c.in.messages() == 2);
+    CHECK_FALSE(cluster::foreign_app_closed(c.in, c.out));
+  }
+  SECTION("closed half through its next header") {
+    closing c;
+    c.from_client(basp_header(1, 5) + "their" + std::string(3, '\1'));
+    c.from_basp(server_handshake("ours!") + spawn_serv);
+    CHECK_FALSE(cluster::foreign_app_closed(c.in, c.out));
+  }
+  SECTION("our own node: its node id leads our handshake") {
+    closing c;
+    c.from_client(basp_header(1, 5) + "ours!");
+    c.from_basp(server_handshake("ours!") + spawn_serv);
+    CHECK_FALSE(cluster::foreign_app_closed(c.in, c.out));
+  }
+  SECTION("BASP sent something other than a server handshake first") {
+    closing c;
+    c.from_client(basp_header(1, 5) + "their");
+    c.from_basp(spawn_serv + spawn_serv);
+    CHECK_FALSE(c.out.server_handshake_sent());
+    CHECK_FALSE(cluster::foreign_app_closed(c.in, c.out));
+  }
+  SECTION("a refused stream") {
+    closing c;
+    std::string get = "GET / HTTP/1.1\r\n";
+    std::vector<char> out;
+    CHECK_FALSE(c.in.feed(get.data(), get.size(), out));
+    c.from_basp(server_handshake("ours!") + spawn_serv);
+    CHECK_FALSE(cluster::foreign_app_closed(c.in, c.out));
+  }
+}

@@ -206,3 +206,120 @@ TEST_CASE("a flood of refusals is said in a few lines, then counted",
   CHECK(lines.back().find(" more connections on the cluster port")
         != std::string::npos);
 }
+
+namespace cluster_test {
+
+/// A stand-in for CAF 0.17.6's BASP: sends its server handshake on accept
+/// and, as to a node new to it, a direct message when `new_node`; then
+/// reads until the guard closes.
+class scripted_basp {
+public:
+  explicit scripted_basp(bool new_node)
+    : new_node_(new_node),
+      acceptor_(io_, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}) {
+    accept();
+    thread_ = std::thread{[this] { io_.run(); }};
+  }
+
+  ~scripted_basp() {
+    io_.stop();
+    thread_.join();
+  }
+
+  tcp::endpoint endpoint() const {
+    return acceptor_.local_endpoint();
+  }
+
+private:
+  struct session : std::enable_shared_from_this<session> {
+    explicit session(tcp::socket s) : socket(std::move(s)) {
+    }
+    void read() {
+      socket.async_read_some(asio::buffer(buf),
+                             [self = shared_from_this()](std::error_code ec,
+                                                         size_t) {
+                               if (!ec)
+                                 self->read();
+                             });
+    }
+    tcp::socket socket;
+    std::string out;
+    std::array<char, 4096> buf;
+  };
+
+  void accept() {
+    acceptor_.async_accept([this](std::error_code ec, tcp::socket s) {
+      if (ec)
+        return;
+      auto ses = std::make_shared<session>(std::move(s));
+      ses->out = guard_header(0, 9) + "ours!apps";
+      if (new_node_)
+        ses->out += guard_header(2, 3) + "abc";
+      asio::async_write(ses->socket, asio::buffer(ses->out),
+                        [ses](std::error_code ec, size_t) {
+                          if (!ec)
+                            ses->read();
+                        });
+      accept();
+    });
+  }
+
+  bool new_node_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+std::vector<std::string> close_after_server_handshake(bool new_node) {
+  scripted_basp basp{new_node};
+  std::mutex mtx;
+  std::vector<std::string> lines;
+  cluster::port_guard_config config;
+  config.listen = {asio::ip::make_address("127.0.0.1"), 0};
+  config.basp = basp.endpoint();
+  config.log = [&](const std::string& line) {
+    std::lock_guard<std::mutex> guard{mtx};
+    lines.push_back(line);
+  };
+  cluster::port_guard guard{config};
+  REQUIRE(!guard.open());
+  asio::io_context io;
+  {
+    tcp::socket s{io};
+    s.connect({asio::ip::make_address("127.0.0.1"), guard.port()});
+    asio::write(s, asio::buffer(guard_header(1, 5) + "their"));
+    std::string server_handshake(32 + 9, '\0');
+    asio::read(s, asio::buffer(server_handshake));
+    CHECK(server_handshake[0] == 0);
+  } // closes, as a CAF program with another app identifier does
+  for (auto deadline = std::chrono::steady_clock::now() + 1s;
+       std::chrono::steady_clock::now() < deadline;) {
+    {
+      std::lock_guard<std::mutex> lock{mtx};
+      if (!lines.empty())
+        break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  guard.stop();
+  return lines;
+}
+
+} // namespace cluster_test
+
+TEST_CASE("a CAF program that closes after the server handshake, new to "
+          "BASP, is said as one with another application identifier",
+          "[port-guard]") {
+  auto lines = cluster_test::close_after_server_handshake(true);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].rfind("refused a CAF program with another application "
+                       "identifier from 127.0.0.1:",
+                       0)
+        == 0);
+}
+
+TEST_CASE("a redundant connection closing after the server handshake is "
+          "not said",
+          "[port-guard]") {
+  CHECK(cluster_test::close_after_server_handshake(false).empty());
+}

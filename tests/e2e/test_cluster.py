@@ -810,6 +810,39 @@ class ClusterPortBadInputTests(ClusterTestCase):
         if unlogged:
             self.fail("\n".join(unlogged))
 
+    async def test_a_caf_program_with_another_app_identifier_is_refused_and_logged(self):
+        """A CAF program of CAF's default app identifier (tests/e2e/foreign_caf_app.cpp) connects to node 2's cluster port: it is refused, node 2 says so on stderr, and the cluster goes on."""
+        app = os.environ.get("FOREIGN_CAF_APP")
+        if not app:
+            self.skipTest("no foreign CAF program: pass --foreign-app PATH (CTest's e2e-cluster does)")
+        if not os.path.exists(app):
+            self.fail(f"foreign CAF program not found at {app}")
+        nodes = await self.start_cluster()
+        n2 = nodes[1]
+        c1, c2, c3 = await self.three_clients(nodes)
+        since = stderr_size(n2)
+        proc = await asyncio.create_subprocess_exec(
+            app, "127.0.0.1", str(n2.cluster_port), str(int(3000 * SCALE)),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), 15 * SCALE)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            self.fail("the foreign CAF program did not finish")
+        said = out.decode("utf-8", "replace").strip()
+        sys.stderr.write(f"\n  foreign CAF program said: {said}\n")
+        self.assertEqual(proc.returncode, 0,
+                         f"the foreign CAF program was not refused (exit {proc.returncode}): {said}")
+        self.assertRegex(said, r"(?i)application|app.?id", "refused for another reason than its app identifier")
+        line = await self.wait_stderr(
+            n2, since, r"refused a CAF program with another application identifier from 127\.0\.0\.1:\d+",
+            "about the CAF program with another application identifier")
+        sys.stderr.write(f"  node 2 said: {line}\n")
+        await self.still_one_chat(nodes, [c1, c2, c3])
+        await self.quiet([c1, c2, c3], 0.2, why="nothing the clients did not cause")
+
     async def _foreign_node(self, nodes, index, slots, pattern, what):
         """A chat-node that is no member pointed at node 1: refused with a clear
         stderr line on both sides; the cluster, its clients and their numbers go on."""
@@ -982,7 +1015,16 @@ if __name__ == "__main__":
             sys.exit("--node needs a path")
         os.environ["CHAT_NODE"] = argv[i + 1]
         del argv[i : i + 2]
+    if "--foreign-app" in argv:
+        i = argv.index("--foreign-app")
+        if i + 1 >= len(argv):
+            sys.exit("--foreign-app needs a path")
+        os.environ["FOREIGN_CAF_APP"] = argv[i + 1]
+        del argv[i : i + 2]
     for a in list(argv):
+        if a.startswith("--foreign-app="):
+            os.environ["FOREIGN_CAF_APP"] = a.split("=", 1)[1]
+            argv.remove(a)
         if a.startswith("--node="):
             os.environ["CHAT_NODE"] = a.split("=", 1)[1]
             argv.remove(a)
