@@ -2,15 +2,18 @@
 //   hello:   spawner -> lobby; number the client (node K of M slots: K, K+M,
 //            …), welcome its session, greet the client, announce it here
 //            and to the other nodes, add it to running pages; monitor the
-//            session. A node that has peers to join first waits for their
-//            numbers (or cluster_timeout): it may have been restarted.
+//            session. A clustered node first waits for a peer's roster
+//            (or cluster_timeout): it may have been restarted, and the
+//            roster says which numbers its slot handed out.
 //   say, typed, page, invite, leave, who: a frame from a client; each first
 //            stops the pages of all other clients, cluster-wide
 //            (client_frame)
 //   say:     a main-room line: to every other main-room member here, and
 //            once to each other node, which fans it out to its own
-//   invite:  the target's node (this one or another) starts the private
-//            pair; both leave the main room when the pair says so
+//   invite:  the target's node (this one or another) decides and starts
+//            the private pair; while another node decides, the inviter's
+//            next frames wait (member::held). Two clients that invite each
+//            other at once: the lower number's invite wins
 //   pair:    a pair only decides; the member's own lobby moves it in and
 //            out of the room and writes to its client (peer room/tell/end,
 //            lobby_peers.cpp), so pairs work the same across nodes
