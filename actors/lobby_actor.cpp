@@ -77,23 +77,19 @@ void set_pair(lobby_ptr self, client_id id, const private_pair_actor& pair,
 
 void invite_answered(lobby_ptr self, client_id id, const std::string& error) {
   auto i = self->state.members.find(id);
-  if (i == self->state.members.end() || !i->second.inviting)
+  if (i == self->state.members.end() || !i->second.invite)
     return;
-  i->second.inviting = false;
-  i->second.invite_node = 0;
-  i->second.invite_target = 0;
-  i->second.crossed = false;
-  i->second.early_answer.reset();
+  auto held = std::move(i->second.invite->held);
+  i->second.invite.reset();
   if (!error.empty())
     tell(self, id, error);
-  auto held = std::move(i->second.held);
   for (size_t k = 0; k < held.size(); ++k) {
     // A held invite may start another wait: the rest waits again.
     auto j = self->state.members.find(id);
-    if (j != self->state.members.end() && j->second.inviting) {
-      j->second.held.insert(j->second.held.end(),
-                            std::make_move_iterator(held.begin() + k),
-                            std::make_move_iterator(held.end()));
+    if (j != self->state.members.end() && j->second.invite) {
+      auto& again = j->second.invite->held;
+      again.insert(again.end(), std::make_move_iterator(held.begin() + k),
+                   std::make_move_iterator(held.end()));
       return;
     }
     held[k]();
@@ -103,12 +99,11 @@ void invite_answered(lobby_ptr self, client_id id, const std::string& error) {
 void invite_answer_arrived(lobby_ptr self, client_id id,
                            const std::string& error) {
   auto i = self->state.members.find(id);
-  if (i == self->state.members.end() || !i->second.inviting)
+  if (i == self->state.members.end() || !i->second.invite)
     return;
-  auto& m = i->second;
   // The crossing's chat has not reached it yet: the refusal comes after.
-  if (m.crossed) {
-    m.early_answer = error;
+  if (auto& invite = *i->second.invite; invite.crossed) {
+    invite.early_answer = error;
     return;
   }
   if (!error.empty())
@@ -151,7 +146,7 @@ void publish_gauges(lobby_ptr self) {
   stats.private_chats.store(st.pairs.size(), std::memory_order_relaxed);
   size_t linked = 0;
   for (auto& [node, p] : st.peers)
-    if (p.linked && p.known)
+    if (p.known)
       ++linked;
   stats.peers.store(linked, std::memory_order_relaxed);
 }
@@ -342,7 +337,7 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   auto inviter = st.members.find(id);
   if (inviter == st.members.end())
     return;
-  if (inviter->second.pair || inviter->second.inviting) {
+  if (inviter->second.pair || inviter->second.invite) {
     tell(self, id,
          "Error: you are already in a private chat; type leave first");
     return;
@@ -360,7 +355,7 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   auto busy = "Error: " + name_of(target) + " is already in a private chat";
   if (local != st.members.end()) {
     auto& b = local->second;
-    if (b.pair || b.inviting || b.gone) {
+    if (b.pair || b.invite || b.gone) {
       tell(self, id, busy);
       return;
     }
@@ -383,10 +378,10 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   // brings this client in.
   auto node = remote->second.node;
   auto& p = st.peers.at(node);
-  inviter->second.inviting = true;
-  inviter->second.invite_node = node;
-  inviter->second.invite_target = target;
-  inviter->second.invite_arg = arg;
+  auto& invite = inviter->second.invite.emplace();
+  invite.node = node;
+  invite.target = target;
+  invite.arg = arg;
   p.sent += wire_size(invite_atom_v, id, target, arg);
   self
     ->request(p.lobby, st.config.cluster_timeout, peer_atom_v, invite_atom_v,
@@ -453,8 +448,8 @@ auto client_frame(lobby_ptr self, void (*handle)(lobby_ptr, client_id, Ts...)) {
     if (stop_pages_except(self, id))
       tell_peers(self, typed_atom_v, id);
     auto i = self->state.members.find(id);
-    if (i != self->state.members.end() && i->second.inviting) {
-      i->second.held.emplace_back(
+    if (i != self->state.members.end() && i->second.invite) {
+      i->second.invite->held.emplace_back(
         [self, handle, id, xs...] { handle(self, id, xs...); });
       return;
     }
@@ -493,8 +488,8 @@ void on_down(lobby_ptr self, const caf::down_msg& msg) {
   if (auto i = st.by_session.find(msg.source); i != st.by_session.end()) {
     auto id = i->second;
     // Its frames before the disconnect wait for its invite's answer.
-    if (auto& m = st.members.at(id); m.inviting)
-      m.held.emplace_back([self, id] { on_session_down(self, id); });
+    if (auto& m = st.members.at(id); m.invite)
+      m.invite->held.emplace_back([self, id] { on_session_down(self, id); });
     else
       on_session_down(self, id);
     return;

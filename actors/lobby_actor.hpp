@@ -55,6 +55,24 @@ struct lobby_config {
   uint64_t max_peer_backlog_bytes = 16 * 1024 * 1024;
 };
 
+/// An invite that waits for the answer of the target's node.
+struct pending_invite {
+  node_index node;
+  client_id target;
+  /// As typed, for an error line.
+  std::string arg;
+  /// The target invited this member too, at once, and won (the lower
+  /// number): the member is in that chat, and this invite will be refused
+  /// as if typed after. The refusal waits in `early_answer` should it come
+  /// before that chat's room message.
+  bool crossed = false;
+  std::optional<std::string> early_answer;
+  /// The member's frames (and its disconnect) since the invite, in order:
+  /// handled once it is answered, so that a line typed right after
+  /// `invite N` goes where it would on one node.
+  std::vector<std::function<void()>> held;
+};
+
 /// One client of this node as the lobby sees it.
 struct member {
   session_actor session;
@@ -63,22 +81,9 @@ struct member {
   private_pair_actor pair;
   /// The partner in that chat, on this node or another.
   client_id partner = 0;
-  /// Its invite waits for another node's answer (from node
-  /// `invite_node`; `invite_arg` as typed, for an error line): meanwhile
-  /// it cannot be invited, and its next frames
-  /// wait in `held`, in order, so that a line typed right after `invite N`
-  /// goes where it would on one node: to the chat if it starts.
-  bool inviting = false;
-  node_index invite_node = 0;
-  client_id invite_target = 0;
-  std::string invite_arg;
-  /// Meanwhile its target invited it too (a crossing) and won, being the
-  /// lower number: it is in that chat, and its own invite will be refused
-  /// as if typed after. `early_answer` keeps that refusal should it come
-  /// before the chat's room message.
-  bool crossed = false;
-  std::optional<std::string> early_answer;
-  std::vector<std::function<void()>> held;
+  /// Its invite to a client of another node, while it waits for the
+  /// answer: meanwhile it cannot be invited.
+  std::optional<pending_invite> invite;
   /// Its connection is gone; it stays until its private chat has ended.
   bool gone = false;
 };
@@ -92,12 +97,12 @@ struct remote_member {
 /// Another node's lobby, linked to ours.
 struct peer {
   peer_actor lobby;
-  /// False after we dropped it for its backlog (or it dropped us): its
-  /// clients count as gone until a roster links it again.
-  bool linked = true;
-  /// Our roster went out since it was registered or dropped.
+  /// Our roster went out since it was registered or dropped: we tell it
+  /// what happens here.
   bool introduced = false;
-  /// Its roster arrived: its clients are in `remote`.
+  /// Its roster arrived since then: its clients are in `remote`, and we
+  /// heed its messages. Both are false after a loss, or after we dropped
+  /// it for its backlog (or it dropped us), until rosters link it again.
   bool known = false;
   /// Bytes sent to it and acknowledged by it; received from it and
   /// acknowledged by us. Cumulative for as long as it stays registered.

@@ -77,7 +77,6 @@ void introduce(lobby_ptr self, node_index node) {
     if (st.pagers.count(id) != 0)
       paging.push_back(id);
   }
-  p.linked = true;
   p.introduced = true;
   tell_peer(self, node, roster_atom_v, st.config.node, clients, in_private,
             paging, st.highest);
@@ -90,7 +89,7 @@ node_index peer_sender(lobby_ptr self, size_t bytes) {
   if (i == st.by_peer.end())
     return 0;
   auto& p = st.peers.at(i->second);
-  if (!p.linked || !p.known)
+  if (!p.known)
     return 0;
   p.received += bytes;
   auto& stats = *st.config.stats;
@@ -122,9 +121,8 @@ void on_roster(lobby_ptr self, node_index node, const client_ids& clients,
   auto& p = register_peer(self, node, sender);
   p.received += wire_size(roster_atom_v, node, clients, in_private, paging,
                           highest);
-  if (p.linked && p.known)
+  if (p.known)
     return; // a second roster on the same link changes nothing
-  p.linked = true;
   p.known = true;
   if (!p.introduced)
     introduce(self, node);
@@ -178,9 +176,9 @@ void on_private(lobby_ptr self, node_index node, client_id id,
 }
 
 void on_relay(lobby_ptr self, node_index, client_id from,
-              const std::string& line) {
+              std::string& line) {
   stop_pages_except(self, from);
-  auto sent = tell_room(self, make_text(line), 0);
+  auto sent = tell_room(self, make_text(std::move(line)), 0);
   self->state.config.stats->deliveries.fetch_add(sent,
                                                  std::memory_order_relaxed);
 }
@@ -204,16 +202,17 @@ std::string on_remote_invite(lobby_ptr self, client_id inviter,
   auto b = st.members.find(target);
   if (b == st.members.end() || b->second.gone)
     return "Error: no such client: " + arg;
-  auto crossing = b->second.inviting && !b->second.pair
-                  && b->second.invite_target == inviter;
+  auto& invite = b->second.invite;
+  auto crossing = invite && !b->second.pair && invite->target == inviter;
   if (crossing && inviter > target) {
     // Both invited each other at once: the lower number's invite wins,
     // ours; theirs is answered as if typed after ours had started the chat.
     return "Error: you are already in a private chat; type leave first";
   }
-  if (b->second.pair || (b->second.inviting && !crossing))
+  if (b->second.pair || (invite && !crossing))
     return "Error: " + name_of(target) + " is already in a private chat";
-  b->second.crossed = crossing;
+  if (crossing)
+    invite->crossed = true;
   // The pair runs here, beside the invitee; it brings both their notices.
   auto pair = self->spawn(private_pair,
                           pair_member{inviter, st.peers.at(node).lobby},
@@ -265,10 +264,10 @@ void on_pair_room(lobby_ptr self, client_id id,
   self->send(m.session, room_atom_v, pair);
   m.link->send(make_text("Private chatting with " + name_of(partner)));
   tell_peers(self, private_atom_v, id, true);
-  if (m.crossed) {
+  if (m.invite && m.invite->crossed) {
     // In the chat its target started; its own invite's refusal follows.
-    m.crossed = false;
-    if (auto answer = std::exchange(m.early_answer, std::nullopt))
+    m.invite->crossed = false;
+    if (auto answer = std::exchange(m.invite->early_answer, std::nullopt))
       invite_answered(self, id, *answer);
     return;
   }
@@ -292,8 +291,7 @@ void lose_peer(lobby_ptr self, node_index node, bool keep) {
   auto i = st.peers.find(node);
   if (i == st.peers.end())
     return;
-  auto was_linked = i->second.linked && i->second.known;
-  i->second.linked = false;
+  auto was_linked = i->second.known;
   i->second.known = false;
   i->second.introduced = false;
   if (!keep) {
@@ -326,11 +324,11 @@ void lose_peer(lobby_ptr self, node_index node, bool keep) {
   // Invites waiting for its answer get none: the target is gone.
   std::vector<client_id> waiting;
   for (auto& [id, m] : st.members)
-    if (m.inviting && m.invite_node == node)
+    if (m.invite && m.invite->node == node)
       waiting.push_back(id);
   for (auto id : waiting)
     invite_answered(self, id,
-                    "Error: no such client: " + st.members.at(id).invite_arg);
+                    "Error: no such client: " + st.members.at(id).invite->arg);
   // Its clients are gone.
   for (auto r = st.remote.begin(); r != st.remote.end();) {
     if (r->second.node != node) {

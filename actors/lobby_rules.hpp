@@ -127,7 +127,7 @@ void on_left(lobby_ptr self, node_index node, client_id id);
 void on_private(lobby_ptr self, node_index node, client_id id,
                 bool in_private);
 void on_relay(lobby_ptr self, node_index node, client_id from,
-              const std::string& line);
+              std::string& line);
 void on_remote_typed(lobby_ptr self, node_index node, client_id from);
 void on_remote_page(lobby_ptr self, node_index node, client_id from);
 std::string on_remote_invite(lobby_ptr self, client_id inviter,
@@ -150,7 +150,7 @@ void start_numbering(lobby_ptr self);
 template <class... Ts>
 void tell_peer(lobby_ptr self, node_index node, const Ts&... xs) {
   auto i = self->state.peers.find(node);
-  if (i == self->state.peers.end() || !i->second.linked)
+  if (i == self->state.peers.end() || !i->second.introduced)
     return;
   auto& p = i->second;
   auto bytes = wire_size(xs...);
@@ -174,17 +174,18 @@ void tell_peers(lobby_ptr self, const Ts&... xs) {
   // drop_peer may change the map: walk a copy of the keys.
   std::vector<node_index> nodes;
   for (auto& [node, p] : self->state.peers)
-    if (p.linked && p.introduced)
+    if (p.introduced)
       nodes.push_back(node);
   for (auto node : nodes)
     tell_peer(self, node, xs...);
 }
 
 /// Returns the handler of a message from another node's lobby: `peer_atom`,
-/// `Atom`, then `Ts`. Ignored unless a linked peer sent it.
+/// `Atom`, then `Ts`. Ignored unless a linked peer sent it. Takes the
+/// message's own elements, so that a handler may move them on.
 template <class Atom, class... Ts>
 auto from_peer(lobby_ptr self, void (*handle)(lobby_ptr, node_index, Ts...)) {
-  return [self, handle](peer_atom, Atom atom, std::decay_t<Ts>... xs) {
+  return [self, handle](peer_atom, Atom atom, std::decay_t<Ts>&... xs) {
     if (auto node = peer_sender(self, wire_size(atom, xs...)))
       handle(self, node, xs...);
   };
