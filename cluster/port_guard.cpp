@@ -46,6 +46,8 @@ public:
   void start() {
     std::error_code ec;
     outside_.set_option(asio::ip::tcp::no_delay{true}, ec);
+    if (ec)
+      guard_.say("cannot set TCP_NODELAY for " + peer_ + ": " + ec.message());
     deadline_.expires_after(guard_.config_.handshake_timeout);
     deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
       if (!ec && !self->filter_.handshake_passed())
@@ -93,9 +95,12 @@ private:
                                 self->close();
                                 return;
                               }
-                              std::error_code ignored;
                               self->inside_.set_option(
-                                asio::ip::tcp::no_delay{true}, ignored);
+                                asio::ip::tcp::no_delay{true}, ec);
+                              if (ec)
+                                self->guard_.say(
+                                  "cannot set TCP_NODELAY toward BASP for "
+                                  + self->peer_ + ": " + ec.message());
                               self->write_inside();
                               self->read_inside();
                             });
