@@ -37,6 +37,11 @@ def fmt(v, digits=0):
     return f"{int(round(v)):,}"
 
 
+def done(r):
+    """A broadcast run that finished all its rounds."""
+    return r is not None and r["completed"] == r["rounds"]
+
+
 def ms(v):
     """A latency in ms: two decimals below 10 ms, one above."""
     if v is None:
@@ -71,9 +76,6 @@ def latency(rows):
     def median(k):
         runs = sorted(cells.get(k, []), key=lambda r: r["p95_ms"])
         return runs[(len(runs) - 1) // 2] if runs else None
-
-    def done(r):
-        return r is not None and r["completed"] == r["rounds"]
 
     def lat(r, key):
         if r is None:
@@ -120,19 +122,7 @@ def latency(rows):
                        f"| {lat(b, 'p50_ms')} | {lat(b, 'p95_ms')} "
                        f"| {ratio} | {met} |")
         out.append("")
-        every = []
-        for s in LAT_SERVERS:
-            per_n = []
-            for n in ns:
-                runs = sorted(cells.get((m, n, s), []), key=lambda r: r["run"])
-                if runs:
-                    per_n.append(f"N={n:,}: " + ", ".join(
-                        ms(r["p95_ms"]) if done(r) else "timed out"
-                        for r in runs))
-            if per_n:
-                every.append(f"{s} " + "; ".join(per_n))
-        out.append("p95 ms of every run, in order: " + " — ".join(every)
-                   + ".\n")
+        out.append(every_p95(cells, m, ns, LAT_SERVERS, lambda s: s))
     cnt = len(flights) * len(ns)
     goal = (f"broadcast p95 ≤ {LAT_GOAL}× the limit relay's at every N ("
             + ", ".join(f"{n:,}" for n in ns) + "), "
@@ -178,9 +168,6 @@ def cluster(rows):
     def median(runs, key):
         runs = sorted(runs, key=lambda r: r[key])
         return runs[(len(runs) - 1) // 2] if runs else None
-
-    def done(r):
-        return r is not None and r["completed"] == r["rounds"]
 
     out = ["## Cluster\n",
            f"One chat of {nodes} chat-node processes (CLUSTER.md: node K of "
@@ -267,21 +254,27 @@ def cluster(rows):
             out.append(f"| {n:,} | {lat(a, 'p50_ms')} | {lat(a, 'p95_ms')} "
                        f"| {lat(b, 'p50_ms')} | {lat(b, 'p95_ms')} | {q} |")
         out.append("")
-        every = []
-        for k in ("one", "cluster"):
-            per_n = []
-            for n in ns:
-                runs = sorted(cells.get((m, n, k), []), key=lambda r: r["run"])
-                if runs:
-                    per_n.append(f"N={n:,}: " + ", ".join(
-                        ms(r["p95_ms"]) if done(r) else "timed out"
-                        for r in runs))
-            if per_n:
-                every.append(f"{label[k]} " + "; ".join(per_n))
-        out.append("p95 ms of every run, in order: " + " — ".join(every)
-                   + ".\n")
+        out.append(every_p95(cells, m, ns, ("one", "cluster"),
+                             lambda k: label[k]))
     return out
 
+
+
+def every_p95(cells, m, ns, keys, name):
+    """The line under a latency table: each key's p95 of every run, per N.
+    `cells` maps (in-flight, N, key) to that cell's runs."""
+    every = []
+    for k in keys:
+        per_n = []
+        for n in ns:
+            runs = sorted(cells.get((m, n, k), []), key=lambda r: r["run"])
+            if runs:
+                per_n.append(f"N={n:,}: " + ", ".join(
+                    ms(r["p95_ms"]) if done(r) else "timed out"
+                    for r in runs))
+        if per_n:
+            every.append(f"{name(k)} " + "; ".join(per_n))
+    return "p95 ms of every run, in order: " + " — ".join(every) + ".\n"
 
 def main():
     src, md, png, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
