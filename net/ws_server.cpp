@@ -220,8 +220,9 @@ bool ws_server::on_validate(connection_hdl hdl) {
     answer(*con, *refusal);
     return false;
   }
-  // Counted from here: its end, failed handshake or closed session, takes
-  // it off again (forget_address).
+  // Counted from here, not from on_open: one address's handshakes may all
+  // be admitted before the first 101 is written. Its end, a failed
+  // handshake or a closed session, takes it off again (forget_address).
   if (address) {
     addresses_.add(*address);
     con->counted_address = address;
