@@ -84,6 +84,9 @@ public:
       .add(server.max_clients, "max-clients",
            "more connections are refused with HTTP 503, 0 for no limit "
            "(default: 0)")
+      .add(server.max_clients_per_address, "max-clients-per-address",
+           "more WebSocket connections from one IP address are refused "
+           "with HTTP 429, 0 for no limit (default: 0)")
       .add(server.ping_interval, "ping-interval",
            "idle clients are pinged this often (default: 30s)")
       .add(server.pong_timeout, "pong-timeout",

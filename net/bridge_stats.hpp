@@ -32,6 +32,9 @@ struct bridge_stats {
   counter rate_limited_clients{0};
   /// Clients dropped for not answering a ping.
   counter ping_timeouts{0};
+  /// Upgrade requests refused (429) because their address already had
+  /// --max-clients-per-address clients; also in connections_refused.
+  counter address_limit_refusals{0};
 };
 
 /// Adds one to a counter.

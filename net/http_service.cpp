@@ -28,13 +28,21 @@ http_service::http_service(std::vector<static_file> files,
 http_response http_service::handle(std::string_view method,
                                    std::string_view target,
                                    clock::time_point now) const {
-  // Route on the path alone: `/healthz?probe=1` is `/healthz`.
-  auto path = target.substr(0, target.find_first_of("?#"));
-  if (method != "GET") {
-    auto res = text_response(405, "Method Not Allowed\n");
-    res.headers.emplace_back("Allow", "GET");
+  // Every resource GET serves, HEAD must serve too (RFC 7231 4.1), with
+  // GET's headers and Content-Length and no body (RFC 7230 3.3).
+  if (method == "HEAD") {
+    auto res = handle("GET", target, now);
+    res.headers.emplace_back("Content-Length", std::to_string(res.body.size()));
+    res.body.clear();
     return res;
   }
+  if (method != "GET") {
+    auto res = text_response(405, "Method Not Allowed\n");
+    res.headers.emplace_back("Allow", "GET, HEAD");
+    return res;
+  }
+  // Route on the path alone: `/healthz?probe=1` is `/healthz`.
+  auto path = target.substr(0, target.find_first_of("?#"));
   if (path == "/healthz")
     return healthz(now);
   if (path == "/metrics")

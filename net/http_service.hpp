@@ -24,11 +24,14 @@ struct static_file {
 
 /// The answer to one plain HTTP request.
 struct http_response {
+  using header_list = std::vector<std::pair<std::string, std::string>>;
+
   int status = 200;
   std::string body;
-  /// Content-Type and any other header; Content-Length is added by the
-  /// server.
-  std::vector<std::pair<std::string, std::string>> headers;
+  /// Content-Type and any other header. The server adds Content-Length
+  /// from the body unless it is here: an answer to HEAD names the length of
+  /// the body it leaves out.
+  header_list headers;
 };
 
 /// Answers the plain HTTP requests that reach the node's port: the chat
@@ -45,6 +48,8 @@ public:
                const std::atomic<uint64_t>* peers = nullptr);
 
   /// Answers `method` on `target` (path, maybe with a query) at time `now`.
+  /// HEAD gets GET's answer without its body (RFC 7231 4.3.2); any other
+  /// method but GET gets 405.
   http_response handle(std::string_view method, std::string_view target,
                        clock::time_point now) const;
 

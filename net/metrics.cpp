@@ -55,6 +55,11 @@ std::vector<metric> node_metrics(const bridge_stats& bridge,
      &bridge.rate_limited_clients},
     {"chat_ping_timeouts_total", "counter",
      "Clients dropped for not answering a ping.", &bridge.ping_timeouts},
+    {"chat_address_limit_refusals_total", "counter",
+     "WebSocket upgrade requests refused with 429 because their IP address "
+     "already had --max-clients-per-address clients (also counted in "
+     "chat_connections_refused_total).",
+     &bridge.address_limit_refusals},
   };
 }
 

@@ -8,6 +8,7 @@
 #include <websocketpp/transport/asio/endpoint.hpp>
 
 #include "net/outbox.hpp"
+#include "net/wire_corrections.hpp"
 
 namespace net {
 
@@ -41,13 +42,20 @@ public:
   using buffer = websocketpp::transport::buffer;
 
   /// websocketpp's writes. They hide the base class's, which websocketpp
-  /// calls by qualified name through this class.
+  /// calls by qualified name through this class. The first is only ever
+  /// an HTTP answer, the second frames; both pass net/wire_corrections.
   void async_write(const char* buf, size_t len, write_handler handler) {
+    if (auto fixed = corrected_http_answer({buf, len})) {
+      buf = fixed->data();
+      len = fixed->size();
+    }
     box::write({{{buf, len}}, std::move(handler)});
   }
 
   void async_write(const std::vector<buffer>& bufs, write_handler handler) {
-    box::write({bufs, std::move(handler)});
+    transport_write w{bufs, std::move(handler)};
+    correct_close_frames(w.bufs);
+    box::write(std::move(w));
   }
 
 private:

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <type_traits>
 
 #include <websocketpp/concurrency/none.hpp>
@@ -8,6 +9,7 @@
 #include <websocketpp/server.hpp>
 
 #include "actors/interfaces.hpp"
+#include "net/address_counts.hpp"
 #include "net/outbox_transport.hpp"
 #include "net/read_pacer.hpp"
 #include "net/ws_sink.hpp"
@@ -54,6 +56,9 @@ struct ws_config : websocketpp::config::asio {
     paced_reads reads;
     /// When the client last sent anything (frames or pongs).
     std::chrono::steady_clock::time_point last_heard;
+    /// The address this client is counted under, once admitted while
+    /// --max-clients-per-address is on.
+    std::optional<address_counts::key> counted_address;
   };
 };
 

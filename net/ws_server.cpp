@@ -23,11 +23,13 @@ void fail(const std::error_code& ec, const char* what) {
 }
 
 // Answers a request with `res`, as websocketpp's handlers may: no
-// exception leaves them, and these throw only outside a handler.
+// exception leaves them, and these throw only outside a handler. Every
+// answer has a Content-Length: the body's, or the one `res` names (HEAD).
 void answer(ws_connection& con, const http_response& res) {
   try {
     con.set_status(
       static_cast<websocketpp::http::status_code::value>(res.status));
+    con.replace_header("Content-Length", std::to_string(res.body.size()));
     for (auto& [key, value] : res.headers)
       con.replace_header(key, value);
     // websocketpp's set_body("") would also drop Content-Length.
@@ -36,6 +38,14 @@ void answer(ws_connection& con, const http_response& res) {
   } catch (const websocketpp::exception& e) {
     std::cerr << "chat-node: HTTP answer: " << e.what() << '\n';
   }
+}
+
+// The headers the admission decides on.
+upgrade_headers upgrade_headers_of(ws_connection& con) {
+  auto& req = con.get_request();
+  return {req.get_header("Upgrade"), req.get_header("Connection"),
+          req.get_header("Sec-WebSocket-Key"),
+          req.get_header("Sec-WebSocket-Version"), req.get_header("Origin")};
 }
 
 // Gives up on a client that does not answer our close frame within this.
@@ -64,7 +74,8 @@ ws_server::ws_server(ws_server_config config, session_factory make_session,
     make_session_(std::move(make_session)),
     stats_(stats),
     http_(http),
-    admission_(config_.allowed_origins, config_.max_clients),
+    admission_(config_.allowed_origins, config_.max_clients,
+               config_.max_clients_per_address),
     out_(io_, config_.max_backlog_bytes, stats_),
     pacer_(io_, config_.max_frames_per_second, config_.frame_burst, stats_,
            [this](const ws_connection_ptr& con, ws_message_ptr msg) {
@@ -188,13 +199,35 @@ bool ws_server::on_validate(connection_hdl hdl) {
   auto con = connection(hdl);
   if (!con)
     return false;
-  auto refusal
-    = admission_.refusal(con->get_request_header("Sec-WebSocket-Version"),
-                         con->get_request_header("Origin"), open_.size());
-  if (!refusal)
-    return true;
-  answer(*con, *refusal);
-  return false;
+  std::optional<address_counts::key> address;
+  size_t from_address = 0;
+  std::string address_text;
+  if (admission_.limits_addresses()) {
+    std::error_code ec;
+    auto peer = con->get_raw_socket().remote_endpoint(ec);
+    if (ec) // the client is gone already
+      return false;
+    auto ip = address_counts::normalized(peer.address());
+    address = address_counts::key_of(ip);
+    from_address = addresses_.count(*address);
+    address_text = ip.to_string();
+  }
+  auto refusal = admission_.refusal(upgrade_headers_of(*con), open_.size(),
+                                    from_address, address_text);
+  if (refusal) {
+    if (refusal->status == 429)
+      bump(stats_.address_limit_refusals);
+    answer(*con, *refusal);
+    return false;
+  }
+  // Counted from here, not from on_open: one address's handshakes may all
+  // be admitted before the first 101 is written. Its end, a failed
+  // handshake or a closed session, takes it off again (forget_address).
+  if (address) {
+    addresses_.add(*address);
+    con->counted_address = address;
+  }
+  return true;
 }
 
 void ws_server::on_open(connection_hdl hdl) {
@@ -218,6 +251,8 @@ void ws_server::on_open(connection_hdl hdl) {
 void ws_server::on_close(connection_hdl hdl) {
   open_.erase(hdl);
   auto con = connection(hdl);
+  if (con)
+    forget_address(*con);
   if (!con || !con->session)
     return;
   stats_.sessions_connected.fetch_sub(1, std::memory_order_relaxed);
@@ -230,8 +265,13 @@ void ws_server::on_http(connection_hdl hdl) {
   if (!con)
     return;
   bump(stats_.http_requests);
-  auto res = http_.handle(con->get_request().get_method(), con->get_resource(),
-                          http_service::clock::now());
+  // Part of a WebSocket handshake, but not enough for websocketpp to see
+  // one: a client's mistake, not a request for the page.
+  auto broken = handshake_admission::half_upgrade(upgrade_headers_of(*con));
+  auto res = broken
+               ? std::move(*broken)
+               : http_.handle(con->get_request().get_method(),
+                              con->get_resource(), http_service::clock::now());
   // websocketpp closes the connection after every plain HTTP answer.
   res.headers.emplace_back("Connection", "close");
   answer(*con, res);
@@ -240,6 +280,10 @@ void ws_server::on_http(connection_hdl hdl) {
 void ws_server::on_fail(connection_hdl hdl) {
   // websocketpp ends plain HTTP exchanges here too: count upgrades only.
   auto con = connection(hdl);
+  // Admitted, but its 101 never went out (a write error, the handshake
+  // timeout).
+  if (con)
+    forget_address(*con);
   if (con && websocketpp::processor::is_websocket_handshake(con->get_request()))
     bump(stats_.connections_refused);
 }
@@ -281,6 +325,13 @@ void ws_server::ping_idle_clients() {
     if (!ec)
       ping_idle_clients();
   });
+}
+
+void ws_server::forget_address(ws_connection& con) {
+  if (con.counted_address) {
+    addresses_.remove(*con.counted_address);
+    con.counted_address.reset();
+  }
 }
 
 void ws_server::say_goodbye(const ws_connection_ptr& con) {

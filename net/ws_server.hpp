@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "actors/interfaces.hpp"
+#include "net/address_counts.hpp"
 #include "net/bridge_stats.hpp"
 #include "net/fan_out.hpp"
 #include "net/handshake_admission.hpp"
@@ -35,6 +36,9 @@ struct ws_server_config {
   double frame_burst = 200;
   /// More connections are refused at the handshake with 503 (0: no limit).
   size_t max_clients = 0;
+  /// More connections from one IP address are refused at the handshake
+  /// with 429 (0: no limit).
+  size_t max_clients_per_address = 0;
   /// Idle clients are pinged this often and dropped without a pong.
   std::chrono::nanoseconds ping_interval = std::chrono::seconds{30};
   std::chrono::nanoseconds pong_timeout = std::chrono::seconds{10};
@@ -97,12 +101,15 @@ private:
   void pass_on(const ws_connection_ptr& con, ws_message_ptr msg);
   void ping_idle_clients();
   void say_goodbye(const ws_connection_ptr& con);
+  void forget_address(ws_connection& con);
 
   ws_server_config config_;
   session_factory make_session_;
   bridge_stats& stats_;
   const http_service& http_;
   handshake_admission admission_;
+  /// Admitted clients per address, while --max-clients-per-address is on.
+  address_counts addresses_;
   asio::io_context io_;
   ws_endpoint endpoint_;
   fan_out out_;

@@ -11,12 +11,39 @@ asyncio streams: nothing here reads proxy settings.
 import asyncio
 import json
 import os
+import struct
 import sys
+import time
 import unittest
+from pathlib import Path
 
 import websockets
 
 from test_e2e import RECV_TIMEOUT, ChatNodeTestCase, http_request, metrics
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reliability"))
+from rawws import CLOSE, TEXT, RawClient, handshake_request  # noqa: E402
+
+
+async def raw_exchange(port, request):
+    """Sends `request` as it is and returns every byte the node sends back
+    until it closes the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), RECV_TIMEOUT)
+    finally:
+        writer.close()
+
+
+def parse_head(head):
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in lines:
+        key, _, value = line.partition(":")
+        fields[key.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), fields
 
 class HttpEndpointTests(ChatNodeTestCase):
     async def test_plain_requests_get_page_health_metrics_or_404(self):
@@ -32,7 +59,7 @@ class HttpEndpointTests(ChatNodeTestCase):
             status, _, _ = await http_request(node.port, path)
             self.assertEqual(status, 404, path)
         status, fields, _ = await http_request(node.port, "/", method="POST")
-        self.assertEqual((status, fields.get("allow")), (405, "GET"))
+        self.assertEqual((status, fields.get("allow")), (405, "GET, HEAD"))
 
         status, fields, body = await http_request(node.port, "/healthz")
         self.assertEqual(status, 200)
@@ -50,6 +77,35 @@ class HttpEndpointTests(ChatNodeTestCase):
         self.assertEqual(values["chat_sessions_connected"], 1)
         self.assertEqual(values["chat_frames_sent_total"], 1)  # You are …
         await c1.close()
+
+    async def test_head_gets_gets_headers_and_length_and_not_one_body_byte(self):
+        """RFC 7231 4.1: HEAD wherever GET is served (the node answered 405);
+        RFC 7230 3.3: GET's Content-Length, and no body on the wire."""
+        node = await self.start_node()
+        for path in ("/", "/index.html", "/app.js", "/style.css", "/healthz",
+                     "/metrics", "/healthz?probe=1", "/nope"):
+            raw = await raw_exchange(
+                node.port, f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            head, end, after = raw.partition(b"\r\n\r\n")
+            self.assertEqual((end, after), (b"\r\n\r\n", b""), f"HEAD {path}: {raw[:200]!r}")
+            status, fields = parse_head(head)
+            get_status, get_fields, get_body = await http_request(node.port, path)
+            self.assertEqual(status, get_status, path)
+            self.assertEqual(fields["content-type"], get_fields["content-type"], path)
+            length = int(fields["content-length"])
+            if path.startswith(("/healthz", "/metrics")):
+                # Their figures (uptime, requests) may gain a digit in between.
+                self.assertLessEqual(abs(length - len(get_body.encode())), 1, path)
+            else:
+                self.assertEqual(length, len(get_body.encode()), path)
+
+    async def test_other_methods_get_405_allowing_get_and_head(self):
+        node = await self.start_node()
+        for method in ("POST", "PUT", "DELETE", "OPTIONS", "PATCH"):
+            status, fields, body = await http_request(
+                node.port, "/healthz", method=method, headers=["Content-Length: 0"])
+            self.assertEqual((status, fields.get("allow")), (405, "GET, HEAD"), method)
+            self.assertEqual(int(fields["content-length"]), len(body.encode()))
 
     async def test_a_websocket_opens_on_any_path(self):
         node = await self.start_node()
@@ -139,6 +195,78 @@ class OriginTests(ChatNodeTestCase):
         # The page itself is still served to anyone.
         status, _, _ = await http_request(node.port, "/", headers=["Origin: https://evil.example"])
         self.assertEqual(status, 200)
+
+
+class AddressLimitTests(ChatNodeTestCase):
+    """--max-clients-per-address: loopback has a whole /8, so each client
+    binds its own 127.x address."""
+
+    refusals = 0
+
+    async def raw_from(self, node, address):
+        c = await RawClient.open(node.port, handshake=False, bind=address)
+        self.addAsyncCleanup(c.close)
+        await c.handshake(handshake_request("127.0.0.1", node.port))
+        return c
+
+    async def admitted_from(self, node, address, timeout=5):
+        """A session from `address`, once the node admits one: it may not
+        have counted the last one that left yet."""
+        deadline = time.monotonic() + timeout
+        while True:
+            c = await self.raw_from(node, address)
+            if c.status == 101:
+                self.assertTrue((await c.recv_text()).startswith("You are Client"))
+                return c
+            self.assertEqual(c.status, 429, c.headers)
+            self.refusals += 1
+            self.assertLess(time.monotonic(), deadline, f"{address} never admitted")
+            await asyncio.sleep(0.02)
+
+    async def test_one_address_gets_n_sessions_and_each_leaver_makes_room(self):
+        node = await self.start_node("--max-clients-per-address=2")
+        a1 = await self.admitted_from(node, "127.0.0.2")
+        a2 = await self.admitted_from(node, "127.0.0.2")
+        a3 = await self.raw_from(node, "127.0.0.2")
+        self.assertEqual(a3.status, 429, a3.headers)
+        body = await asyncio.wait_for(a3.reader.read(), RECV_TIMEOUT)
+        self.assertEqual(
+            body, b"too many connections from 127.0.0.2: 2 open, the most one "
+                  b"address may have; close one and try again\n")
+        # Other addresses count apart.
+        await self.admitted_from(node, "127.0.0.3")
+        await self.admitted_from(node, "127.0.0.3")
+        c = await self.connect(node, 5)  # from 127.0.0.1
+        values = await metrics(node.port)
+        self.assertEqual(values["chat_address_limit_refusals_total"], 1)
+        self.assertEqual(values["chat_connections_refused_total"], 1)
+        self.assertEqual(values["chat_sessions_connected"], 5)
+        # Every way a session ends gives its place back: a clean close...
+        await a1.send(CLOSE, struct.pack("!H", 1000))
+        self.assertEqual((await a1.recv_close())[0], 1000)
+        self.assertTrue(await a1.closed_by_server())
+        a1 = await self.admitted_from(node, "127.0.0.2")
+        # ... a TCP reset ...
+        a2.reset()
+        a2 = await self.admitted_from(node, "127.0.0.2")
+        # ... and the node closing it (an unmasked frame: 1002).
+        await a1.send(TEXT, "naked", mask=False)
+        self.assertEqual((await a1.recv_close())[0], 1002)
+        a1 = await self.admitted_from(node, "127.0.0.2")
+        # Nothing counted twice or lost: full again at two.
+        extra = await self.raw_from(node, "127.0.0.2")
+        self.assertEqual(extra.status, 429)
+        values = await metrics(node.port)
+        self.assertEqual(values["chat_address_limit_refusals_total"], 2 + self.refusals)
+        self.assertEqual(values["chat_sessions_connected"], 5)
+        await c.say("still here")
+
+    async def test_without_the_option_one_address_is_not_limited(self):
+        node = await self.start_node()
+        for _ in range(5):
+            await self.admitted_from(node, "127.0.0.2")
+        values = await metrics(node.port)
+        self.assertEqual(values["chat_address_limit_refusals_total"], 0)
 
 
 if __name__ == "__main__":

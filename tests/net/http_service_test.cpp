@@ -62,12 +62,19 @@ struct exposition {
 };
 
 const char* const every_metric[] = {
-  "chat_sessions_connected",         "chat_connections_accepted_total",
-  "chat_connections_refused_total",  "chat_frames_received_total",
-  "chat_frames_sent_total",          "chat_http_requests_total",
-  "chat_deliveries_total",           "chat_pages_active",
-  "chat_private_chats_active",       "chat_slow_consumer_drops_total",
-  "chat_rate_limited_clients_total", "chat_ping_timeouts_total",
+  "chat_sessions_connected",
+  "chat_connections_accepted_total",
+  "chat_connections_refused_total",
+  "chat_frames_received_total",
+  "chat_frames_sent_total",
+  "chat_http_requests_total",
+  "chat_deliveries_total",
+  "chat_pages_active",
+  "chat_private_chats_active",
+  "chat_slow_consumer_drops_total",
+  "chat_rate_limited_clients_total",
+  "chat_ping_timeouts_total",
+  "chat_address_limit_refusals_total",
 };
 
 } // namespace
@@ -105,9 +112,30 @@ TEST_CASE("any other path is 404 and any other method 405", "[http]") {
   for (auto path : {"/nope", "/index", "/app.js/", "/../web/app.js",
                     "/healthz/x", "//", "/web/index.html"})
     CHECK(fx.get(path).status == 404);
-  auto post = fx.http.handle("POST", "/", fx.t0);
-  CHECK(post.status == 405);
-  CHECK(header(post, "Allow") == "GET");
+  for (auto method : {"POST", "PUT", "DELETE", "OPTIONS", "get", "TRACE"}) {
+    INFO(method);
+    auto res = fx.http.handle(method, "/", fx.t0);
+    CHECK(res.status == 405);
+    CHECK(header(res, "Allow") == "GET, HEAD");
+    CHECK(header(res, "Content-Length").empty()); // the server adds it
+  }
+}
+
+TEST_CASE("HEAD answers as GET does, with GET's length and no body", "[http]") {
+  service_fixture fx;
+  fx.bridge.sessions_connected = 2;
+  for (auto target : {"/", "/index.html", "/app.js", "/style.css", "/healthz",
+                      "/metrics", "/nope"}) {
+    INFO(target);
+    auto get = fx.get(target, 3s);
+    auto head = fx.http.handle("HEAD", target, fx.t0 + 3s);
+    CHECK(head.status == get.status);
+    CHECK(head.body.empty());
+    CHECK(header(head, "Content-Length") == std::to_string(get.body.size()));
+    CHECK(header(head, "Content-Type") == header(get, "Content-Type"));
+    CHECK(header(head, "Cache-Control") == header(get, "Cache-Control"));
+    CHECK(head.headers.size() == get.headers.size() + 1);
+  }
 }
 
 TEST_CASE("/healthz reports status, uptime and sessions as JSON", "[http]") {

@@ -10,13 +10,20 @@ import struct
 
 TEXT, BINARY, CLOSE, PING, PONG, CONT = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
 
+OMIT = object()  # a header handshake_request leaves out
 
-def handshake_request(host, port, key=None, version="13", extra=""):
+
+def handshake_request(host, port, key=None, version="13", extra="",
+                      upgrade="websocket", connection="Upgrade"):
+    """An upgrade request (key None: a fresh valid one); a header given as
+    OMIT is left out."""
     key = key if key is not None else base64.b64encode(os.urandom(16)).decode()
+    fields = [("Upgrade", upgrade), ("Connection", connection),
+              ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", version)]
     return (
-        f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-        f"Sec-WebSocket-Version: {version}\r\n{extra}\r\n"
+        f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in fields if v is not OMIT)
+        + f"{extra}\r\n"
     ).encode()
 
 
@@ -48,10 +55,14 @@ class RawClient:
         self.headers = b""
 
     @classmethod
-    async def open(cls, port, host="127.0.0.1", rcvbuf=None, handshake=True):
+    async def open(cls, port, host="127.0.0.1", rcvbuf=None, handshake=True,
+                   bind=None):
+        """`bind`: the local address to connect from, e.g. 127.0.0.2."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        if bind:
+            sock.bind((bind, 0))
         sock.setblocking(False)
         await asyncio.get_running_loop().sock_connect(sock, (host, port))
         reader, writer = await asyncio.open_connection(sock=sock)

@@ -14,6 +14,7 @@ import random
 import resource
 import signal
 import statistics
+import struct
 import sys
 import time
 import unittest
@@ -26,7 +27,7 @@ sys.path.insert(0, str(HERE))
 import websockets  # noqa: E402
 from test_e2e import ChatNodeTestCase  # noqa: E402
 from rawws import BINARY, CLOSE, CONT, PING, PONG, TEXT, RawClient  # noqa: E402
-from rawws import encode_frame, handshake_request  # noqa: E402
+from rawws import OMIT, encode_frame, handshake_request  # noqa: E402
 
 CHURN_CYCLES = int(os.environ.get("CHAT_CHURN_CYCLES", "3000"))
 # Under ASan freed memory sits in quarantine: memory bounds are not checked.
@@ -515,15 +516,72 @@ class HostileInputTests(ReliabilityTestCase):
             self.assertEqual(c.status, status, request)
         await self.bystanders_still_chat()
 
+    async def refused(self, request, status):
+        """The node's answer to `request`: `status`, then its body."""
+        c = await self.raw(self.node, handshake=False)
+        await c.handshake(request)
+        self.assertEqual(c.status, status, request)
+        return c.headers, await asyncio.wait_for(c.reader.read(), 5)
+
     async def test_broken_handshakes_get_400(self):
+        port = self.node.port
         for request in (
-            handshake_request("127.0.0.1", self.node.port, key=""),
-            handshake_request("127.0.0.1", self.node.port, version="99"),
+            handshake_request("127.0.0.1", port, key=""),
+            handshake_request("127.0.0.1", port, key=OMIT),
             b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
         ):
-            c = await self.raw(self.node, handshake=False)
-            await c.handshake(request)
-            self.assertEqual(c.status, 400, request)
+            await self.refused(request, 400)
+        await self.bystanders_still_chat()
+
+    async def test_a_key_that_is_not_16_bytes_of_base64_gets_400(self):
+        """RFC 6455 4.2.1: the key must decode to 16 bytes; websocketpp only
+        checks that there is one."""
+        for key in ("abc", "!" * 24, "dGhlIHNhbXBsZSBub25jZQ=",
+                    "dGhlIHNhbXBsZSBub25jZSE=", "a" * 100):
+            _, body = await self.refused(
+                handshake_request("127.0.0.1", self.node.port, key=key), 400)
+            self.assertIn(b"Sec-WebSocket-Key must be the base64 of 16 bytes",
+                          body, key)
+        await self.bystanders_still_chat()
+
+    async def test_a_missing_or_unknown_version_gets_426_naming_13(self):
+        """No Sec-WebSocket-Version (which websocketpp reads as hixie-76 and
+        answered 500 when the draft's key bytes did not follow), version 0
+        (the same), an unknown one (websocketpp's 400 named 0 among the
+        versions): 426 and the versions the node speaks."""
+        for version in (OMIT, "0", "99", "13abc"):
+            head, body = await self.refused(
+                handshake_request("127.0.0.1", self.node.port, version=version),
+                426)
+            self.assertIn(b"\r\nSec-WebSocket-Version: 13, 8, 7\r\n", head)
+            self.assertIn(b"send Sec-WebSocket-Version: 13", body)
+        await self.bystanders_still_chat()
+
+    async def test_half_an_upgrade_gets_400_not_the_page(self):
+        """Without Upgrade: websocket and Connection: Upgrade as tokens,
+        websocketpp served the page (or opened a session for `websocketx`)."""
+        port = self.node.port
+        for fields in ({"upgrade": "h2c"}, {"upgrade": OMIT},
+                       {"connection": "keep-alive"}, {"connection": OMIT},
+                       {"upgrade": "websocketx"}, {"connection": "Upgraded"}):
+            _, body = await self.refused(
+                handshake_request("127.0.0.1", port, **fields), 400)
+            self.assertIn(b"needs Upgrade: websocket and Connection: Upgrade",
+                          body, fields)
+        await self.bystanders_still_chat()
+
+    async def test_a_length_not_minimally_encoded_closes_with_1002(self):
+        """RFC 6455 5.2: the minimal number of bytes MUST be used for the
+        length; websocketpp sees it but names it 1011 (internal error)."""
+        mask = b"\x00\x00\x00\x00"
+        for length in (struct.pack("!BQ", 0x80 | 127, 5),
+                       struct.pack("!BH", 0x80 | 126, 5)):
+            c = await self.hostile()
+            c.writer.write(b"\x81" + length + mask + b"hello")
+            await c.writer.drain()
+            code, reason = await c.recv_close()
+            self.assertEqual((code, reason),
+                             (1002, "Payload length was not minimally encoded"))
         await self.bystanders_still_chat()
 
     async def test_garbage_instead_of_http_is_closed(self):
