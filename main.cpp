@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include <sched.h>
 #include <sys/resource.h>
@@ -28,6 +30,7 @@
 #include "net/web_files.hpp"
 #include "net/ws_link.hpp"
 #include "net/ws_server.hpp"
+#include "runtime/config_file_check.hpp"
 #include "runtime/prompt_sharing.hpp"
 
 namespace {
@@ -118,6 +121,15 @@ public:
       .add(cluster.max_peer_backlog_bytes, "max-peer-backlog-bytes",
            "a node that has not acknowledged this many bytes from us is "
            "dropped and retried (default: 16777216)");
+  }
+
+  /// The config file's mistakes, which CAF would pass over in silence
+  /// (runtime/config_file_check.hpp); none without a file.
+  std::vector<std::string> config_file_problems() {
+    std::ifstream file{config_file_path};
+    if (!file)
+      return {};
+    return runtime::check_config_file(file, custom_options_, content);
   }
 };
 
@@ -242,6 +254,13 @@ int main(int argc, char** argv) {
   config.lobby.stats = std::make_shared<chat::chat_stats>(opts.cluster_slots);
   if (plan.clustered)
     load_middleman(config);
+  // After the middleman, whose options a file may set.
+  if (auto problems = config.config_file_problems(); !problems.empty()) {
+    for (auto& problem : problems)
+      std::cerr << "chat-node: " << config.config_file_path << ": " << problem
+                << '\n';
+    return EXIT_FAILURE;
+  }
   raise_file_limit();
   // The figures for /healthz and /metrics: the bridge counts its own, the
   // lobby publishes the chat's; the HTTP handler only reads atomics.
