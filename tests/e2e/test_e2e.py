@@ -867,6 +867,27 @@ class BadInputTests(ChatNodeTestCase):
         t = await c3.say("still alive")
         await self.expect_relay(c2, c3, "still alive", t)
 
+    async def test_a_config_file_with_a_misspelt_key_or_wrong_type_stops_the_node(self):
+        """A config file's unknown key or mistyped value: exit status 1 and a line naming it."""
+        with tempfile.TemporaryDirectory() as tmp:
+            ini = Path(tmp) / "node.ini"
+            ini.write_text('port=0\nprot=9000\n[scheduler]\nmax-threads="many"\n')
+            proc = await asyncio.create_subprocess_exec(
+                str(node_binary()), f"--config-file={ini}",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            try:
+                out, err = await asyncio.wait_for(proc.communicate(), 10)
+            except asyncio.TimeoutError:
+                proc.kill()
+                await proc.wait()
+                self.fail("chat-node started despite a bad config file")
+        self.assertEqual(proc.returncode, 1, err.decode())
+        self.assertEqual(out, b"", "nothing listens")
+        lines = err.decode().splitlines()
+        self.assertIn(f"chat-node: {ini}: unknown option prot", lines)
+        self.assertTrue(any(line.startswith(f"chat-node: {ini}: scheduler.max-threads needs a value of type")
+                            for line in lines), lines)
+
     async def test_frame_over_the_default_16_KiB_limit_is_closed_with_1009(self):
         """Default limit: 16384 bytes relay, 16385 bytes get close code 1009."""
         node = await self.start_node()
