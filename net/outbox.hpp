@@ -50,6 +50,19 @@ public:
     return idle;
   }
 
+  /// Forgets what was appended and not yet handed to a write, for a client
+  /// that is dropped: the write in flight (whole frames) finishes, and the
+  /// transport's waiting write, or its next one (the close frame), leaves
+  /// right after it instead of behind a backlog the client will never
+  /// read. Returns the bytes forgotten.
+  size_t discard() {
+    auto forgotten = queued_.size();
+    std::string{}.swap(queued_);
+    if (theirs_)
+      theirs_->after = 0;
+    return forgotten;
+  }
+
   /// Starts the next write unless one is in flight: what was queued, or as
   /// much of it as came before the transport's waiting write, then that.
   void flush() {
