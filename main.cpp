@@ -89,6 +89,11 @@ public:
       .add(server.pong_timeout, "pong-timeout",
            "clients that do not answer a ping within this are dropped "
            "(default: 10s)")
+      .add(server.send_buffer_bytes, "send-buffer-bytes",
+           "SO_SNDBUF of each client's socket, which Linux doubles and "
+           "holds fixed: what the kernel may queue for a client beyond "
+           "--max-backlog-bytes; 0 for the kernel's autotuning (default: "
+           "65536)")
       .add(server.handshake_timeout, "handshake-timeout",
            "connections must finish the WebSocket handshake within this "
            "(default: 5s)")
@@ -316,7 +321,8 @@ int main(int argc, char** argv) {
                 << " refused=" << st.connections_refused
                 << " slow_consumer_drops=" << st.slow_consumer_drops
                 << " rate_limited_clients=" << st.rate_limited_clients
-                << " ping_timeouts=" << st.ping_timeouts << std::endl;
+                << " ping_timeouts=" << st.ping_timeouts
+                << " busy_clients_kept=" << st.busy_clients_kept << std::endl;
       print_stats();
     });
   };

@@ -68,6 +68,7 @@ const char* const every_metric[] = {
   "chat_deliveries_total",           "chat_pages_active",
   "chat_private_chats_active",       "chat_slow_consumer_drops_total",
   "chat_rate_limited_clients_total", "chat_ping_timeouts_total",
+  "chat_busy_clients_kept_total",
 };
 
 } // namespace
