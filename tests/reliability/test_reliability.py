@@ -413,8 +413,9 @@ class StaleConnectionTests(ReliabilityTestCase):
             got.append((await busy.recv_text(timeout=3)).split(" ", 1)[1])
         await busy.send_text("back")
         await talker.expect_where(lambda f: f.endswith(" back"), "back")
-        figure("busy client: idle (s), pings left unanswered and kept",
-               f"{time.monotonic() - started:.2f}, {stats['busy_clients_kept']}")
+        figure("busy client: idle (s), pings left unanswered and kept, "
+               "lines it got after", f"{time.monotonic() - started:.2f}, "
+               f"{stats['busy_clients_kept']}, {len(got)}")
         self.assertEqual(got, said)
         self.assertEqual(stats["ping_timeouts"], 0)
         self.assertGreaterEqual(stats["busy_clients_kept"], 3)
