@@ -34,6 +34,11 @@ public:
     return broken_;
   }
 
+  /// Whether nothing is queued or being written, ours or the transport's.
+  bool idle() const {
+    return writing_ == writer::none && queued_.empty() && !theirs_;
+  }
+
   /// Bytes queued here and not yet written.
   size_t unsent_bytes() const {
     return queued_.size() + sending_.size();

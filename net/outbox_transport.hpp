@@ -8,6 +8,7 @@
 #include <websocketpp/transport/asio/endpoint.hpp>
 
 #include "net/outbox.hpp"
+#include "net/tcp_socket.hpp"
 
 namespace net {
 
@@ -48,6 +49,16 @@ public:
 
   void async_write(const std::vector<buffer>& bufs, write_handler handler) {
     box::write({bufs, std::move(handler)});
+  }
+
+  /// websocketpp ends the connection. A write still under way then means
+  /// the client has not taken our bytes (a slow reader whose close timed
+  /// out; a clean close has written everything): reset first, so neither
+  /// the kernel nor a TLS shutdown waits for it.
+  void async_shutdown(websocketpp::transport::shutdown_handler handler) {
+    if (!box::idle())
+      abort_connection(this->get_raw_socket()); // gone already: as good
+    base::async_shutdown(std::move(handler));
   }
 
 private:

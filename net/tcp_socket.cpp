@@ -32,8 +32,8 @@ std::optional<std::string> set_client_options(asio::ip::tcp::socket& socket,
   if (ec)
     return failed("TCP_NODELAY");
   if (options.send_buffer_bytes > 0) {
-    auto bytes = static_cast<int>(
-      std::min<size_t>(options.send_buffer_bytes, 1 << 30));
+    auto bytes
+      = static_cast<int>(std::min<size_t>(options.send_buffer_bytes, 1 << 30));
     socket.set_option(asio::socket_base::send_buffer_size{bytes}, ec);
     if (ec)
       return failed("SO_SNDBUF");
@@ -44,17 +44,15 @@ std::optional<std::string> set_client_options(asio::ip::tcp::socket& socket,
   socket.set_option(asio::socket_base::keep_alive{true}, ec);
   if (ec)
     return failed("SO_KEEPALIVE");
-  socket.set_option(tcp_int<TCP_KEEPIDLE>{whole_seconds_at_least_one(
-                      options.idle)},
-                    ec);
+  socket.set_option(
+    tcp_int<TCP_KEEPIDLE>{whole_seconds_at_least_one(options.idle)}, ec);
   if (ec)
     return failed("TCP_KEEPIDLE");
   socket.set_option(tcp_int<TCP_KEEPINTVL>{1}, ec);
   if (ec)
     return failed("TCP_KEEPINTVL");
-  socket.set_option(tcp_int<TCP_KEEPCNT>{whole_seconds_at_least_one(
-                      options.grace)},
-                    ec);
+  socket.set_option(
+    tcp_int<TCP_KEEPCNT>{whole_seconds_at_least_one(options.grace)}, ec);
   if (ec)
     return failed("TCP_KEEPCNT");
   auto user_timeout = std::clamp<long long>(
@@ -79,8 +77,7 @@ std::optional<tcp_facts> read_tcp_facts(asio::ip::tcp::socket& socket,
                                         std::error_code& ec) {
   tcp_info info{};
   socklen_t size = sizeof(info);
-  if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info,
-                   &size)
+  if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &size)
       != 0) {
     ec = std::error_code{errno, std::system_category()};
     return std::nullopt;

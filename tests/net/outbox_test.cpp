@@ -215,3 +215,18 @@ TEST_CASE("a discard on an idle outbox lets the close leave at once",
   wire.write_theirs_now("close");
   CHECK(wire.writes == strings{"close"});
 }
+
+TEST_CASE("an outbox is idle only with nothing queued or in flight",
+          "[outbox]") {
+  recording_wire wire;
+  CHECK(wire.idle());
+  wire.append("line 1");
+  CHECK_FALSE(wire.idle()); // queued
+  wire.flush();
+  CHECK_FALSE(wire.idle()); // ours in flight
+  wire.write_theirs_now("close");
+  wire.complete();
+  CHECK_FALSE(wire.idle()); // the close frame in flight
+  wire.complete();
+  CHECK(wire.idle());
+}

@@ -76,7 +76,11 @@ def sockets_to(pid, address):
 class VanishedHostTests(unittest.IsolatedAsyncioTestCase):
     def setUp(self):
         self.addCleanup(self.remove_namespaces)
-        ip("netns", "add", NODE_NS)
+        try:
+            ip("netns", "add", NODE_NS)
+        except subprocess.CalledProcessError as e:
+            self.skipTest("cannot create a network namespace here (ip netns "
+                          f"add: {e.stderr.decode().strip()})")
         ip("netns", "add", CLIENT_NS)
         ip("link", "add", NODE_IF, "type", "veth", "peer", "name", CLIENT_IF)
         ip("link", "set", NODE_IF, "netns", NODE_NS)
@@ -148,8 +152,8 @@ class VanishedHostTests(unittest.IsolatedAsyncioTestCase):
     async def test_a_client_whose_host_vanishes_is_dropped_within_the_bound(self):
         node = await self.start_node()
         await self.start_client(node)
-        # Two keepalive periods: pinged, answered, still there.
-        await asyncio.sleep(2 * (INTERVAL + TIMEOUT))
+        # A keepalive period: pinged, answered, still there.
+        await asyncio.sleep(INTERVAL + TIMEOUT)
         self.assertEqual((await self.stats(node))["connections"], 1)
         ip("-n", CLIENT_NS, "link", "set", CLIENT_IF, "down")
         down = time.monotonic()
