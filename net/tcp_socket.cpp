@@ -48,6 +48,7 @@ std::optional<std::string> set_client_options(asio::ip::tcp::socket& socket,
     tcp_int<TCP_KEEPIDLE>{whole_seconds_at_least_one(options.idle)}, ec);
   if (ec)
     return failed("TCP_KEEPIDLE");
+  // Then a probe a second; TCP_USER_TIMEOUT, not the count, decides.
   socket.set_option(tcp_int<TCP_KEEPINTVL>{1}, ec);
   if (ec)
     return failed("TCP_KEEPINTVL");
