@@ -87,8 +87,8 @@ public:
       .add(server.ping_interval, "ping-interval",
            "idle clients are pinged this often (default: 30s)")
       .add(server.pong_timeout, "pong-timeout",
-           "clients that do not answer a ping within this are dropped "
-           "(default: 10s)")
+           "clients that do not answer a ping within this are dropped, "
+           "unless their host's TCP still acknowledges (default: 10s)")
       .add(server.send_buffer_bytes, "send-buffer-bytes",
            "SO_SNDBUF of each client's socket, which Linux doubles and "
            "holds fixed: what the kernel may queue for a client beyond "

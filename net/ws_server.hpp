@@ -36,7 +36,9 @@ struct ws_server_config {
   double frame_burst = 200;
   /// More connections are refused at the handshake with 503 (0: no limit).
   size_t max_clients = 0;
-  /// Idle clients are pinged this often and dropped without a pong.
+  /// Idle clients are pinged this often; one without a pong within
+  /// pong_timeout is dropped unless its host's TCP still acknowledges (a
+  /// busy program). The kernel ends a host silent for both together.
   std::chrono::nanoseconds ping_interval = std::chrono::seconds{30};
   std::chrono::nanoseconds pong_timeout = std::chrono::seconds{10};
   /// SO_SNDBUF of each client's socket (the kernel doubles it and holds it
