@@ -93,8 +93,13 @@ public:
       .add(server.ping_interval, "ping-interval",
            "idle clients are pinged this often (default: 30s)")
       .add(server.pong_timeout, "pong-timeout",
-           "clients that do not answer a ping within this are dropped "
-           "(default: 10s)")
+           "clients that do not answer a ping within this are dropped, "
+           "unless their host's TCP still acknowledges (default: 10s)")
+      .add(server.send_buffer_bytes, "send-buffer-bytes",
+           "SO_SNDBUF of each client's socket, which Linux doubles and "
+           "holds fixed: what the kernel may queue for a client beyond "
+           "--max-backlog-bytes; 0 for the kernel's autotuning (default: "
+           "65536)")
       .add(server.handshake_timeout, "handshake-timeout",
            "connections must finish the WebSocket handshake within this "
            "(default: 5s)")
@@ -338,7 +343,8 @@ int main(int argc, char** argv) {
                 << " refused=" << st.connections_refused
                 << " slow_consumer_drops=" << st.slow_consumer_drops
                 << " rate_limited_clients=" << st.rate_limited_clients
-                << " ping_timeouts=" << st.ping_timeouts << std::endl;
+                << " ping_timeouts=" << st.ping_timeouts
+                << " busy_clients_kept=" << st.busy_clients_kept << std::endl;
       print_stats();
     });
   };

@@ -30,11 +30,15 @@ struct bridge_stats {
   /// Clients that were slowed down, at least once, for sending faster than
   /// the configured rate.
   counter rate_limited_clients{0};
-  /// Clients dropped for not answering a ping.
+  /// Clients dropped as gone: no answer to a ping and none from their host's
+  /// TCP, or reset by the kernel's TCP_USER_TIMEOUT.
   counter ping_timeouts{0};
   /// Upgrade requests refused (429) because their address already had
   /// --max-clients-per-address clients; also in connections_refused.
   counter address_limit_refusals{0};
+  /// Pings left unanswered by a client whose host's TCP still answers (a
+  /// busy program): the client stayed.
+  counter busy_clients_kept{0};
 };
 
 /// Adds one to a counter.

@@ -54,7 +54,13 @@ std::vector<metric> node_metrics(const bridge_stats& bridge,
      "allowed rate.",
      &bridge.rate_limited_clients},
     {"chat_ping_timeouts_total", "counter",
-     "Clients dropped for not answering a ping.", &bridge.ping_timeouts},
+     "Clients dropped as gone: no pong and no TCP acknowledgement from "
+     "their host, or reset by the kernel's TCP_USER_TIMEOUT.",
+     &bridge.ping_timeouts},
+    {"chat_busy_clients_kept_total", "counter",
+     "Unanswered pings of clients whose host's TCP still acknowledged: the "
+     "client stayed.",
+     &bridge.busy_clients_kept},
     {"chat_address_limit_refusals_total", "counter",
      "WebSocket upgrade requests refused with 429 because their IP address "
      "already had --max-clients-per-address clients (also counted in "

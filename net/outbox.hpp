@@ -34,6 +34,11 @@ public:
     return broken_;
   }
 
+  /// Whether nothing is queued or being written, ours or the transport's.
+  bool idle() const {
+    return writing_ == writer::none && queued_.empty() && !theirs_;
+  }
+
   /// Bytes queued here and not yet written.
   size_t unsent_bytes() const {
     return queued_.size() + sending_.size();
@@ -48,6 +53,19 @@ public:
     bool idle = queued_.empty() && writing_ == writer::none;
     queued_.append(bytes);
     return idle;
+  }
+
+  /// Forgets what was appended and not yet handed to a write, for a client
+  /// that is dropped: the write in flight (whole frames) finishes, and the
+  /// transport's waiting write, or its next one (the close frame), leaves
+  /// right after it instead of behind a backlog the client will never
+  /// read. Returns the bytes forgotten.
+  size_t discard() {
+    auto forgotten = queued_.size();
+    std::string{}.swap(queued_);
+    if (theirs_)
+      theirs_->after = 0;
+    return forgotten;
   }
 
   /// Starts the next write unless one is in flight: what was queued, or as

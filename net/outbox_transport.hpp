@@ -9,6 +9,7 @@
 
 #include "net/outbox.hpp"
 #include "net/wire_corrections.hpp"
+#include "net/tcp_socket.hpp"
 
 namespace net {
 
@@ -56,6 +57,16 @@ public:
     transport_write w{bufs, std::move(handler)};
     correct_close_frames(w.bufs);
     box::write(std::move(w));
+  }
+
+  /// websocketpp ends the connection. A write still under way then means
+  /// the client has not taken our bytes (a slow reader whose close timed
+  /// out; a clean close has written everything): reset first, so neither
+  /// the kernel nor a TLS shutdown waits for it.
+  void async_shutdown(websocketpp::transport::shutdown_handler handler) {
+    if (!box::idle())
+      abort_connection(this->get_raw_socket()); // gone already: as good
+    base::async_shutdown(std::move(handler));
   }
 
 private:

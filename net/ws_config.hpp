@@ -54,11 +54,14 @@ struct ws_config : websocketpp::config::asio {
     ws_sink sink;
     /// Read pacing's state.
     paced_reads reads;
-    /// When the client last sent anything (frames or pongs).
+    /// When the client last sent a frame, or was last there for a ping
+    /// (it answered, or its kernel acknowledged).
     std::chrono::steady_clock::time_point last_heard;
     /// The address this client is counted under, once admitted while
     /// --max-clients-per-address is on.
     std::optional<address_counts::key> counted_address;
+    /// When we last pinged it.
+    std::chrono::steady_clock::time_point pinged_at;
   };
 };
 

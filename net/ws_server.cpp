@@ -1,11 +1,13 @@
 #include "net/ws_server.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include <caf/send.hpp>
 #include <websocketpp/processors/processor.hpp>
 
 #include "net/frame.hpp"
+#include "net/tcp_socket.hpp"
 #include "net/ws_link.hpp"
 
 namespace net {
@@ -76,6 +78,11 @@ ws_server::ws_server(ws_server_config config, session_factory make_session,
     http_(http),
     admission_(config_.allowed_origins, config_.max_clients,
                config_.max_clients_per_address),
+    tcp_options_{config_.send_buffer_bytes,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                   config_.ping_interval),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                   config_.pong_timeout)},
     out_(io_, config_.max_backlog_bytes, stats_),
     pacer_(io_, config_.max_frames_per_second, config_.frame_burst, stats_,
            [this](const ws_connection_ptr& con, ws_message_ptr msg) {
@@ -116,15 +123,15 @@ ws_server::ws_server(ws_server_config config, session_factory make_session,
   });
   endpoint_.set_http_handler([this](connection_hdl hdl) { on_http(hdl); });
   endpoint_.set_fail_handler([this](connection_hdl hdl) { on_fail(hdl); });
+  // A pong says the client was there when we pinged: the next ping goes
+  // out one interval after this one, not after the pong.
   endpoint_.set_pong_handler([this](connection_hdl hdl, std::string) {
     if (auto con = connection(hdl))
-      con->last_heard = steady_clock::now();
+      con->last_heard = std::max(con->last_heard, con->pinged_at);
   });
   endpoint_.set_pong_timeout_handler([this](connection_hdl hdl, std::string) {
-    if (auto con = connection(hdl)) {
-      bump(stats_.ping_timeouts);
-      con->sink.drop("no answer to ping");
-    }
+    if (auto con = connection(hdl))
+      on_pong_timeout(con);
   });
 }
 
@@ -187,12 +194,9 @@ void ws_server::on_socket_accepted(connection_hdl hdl) {
   if (!con)
     return;
   con->sink.attach(*con);
-  // Chat lines are small: send each at once instead of waiting for the
-  // ACK of the last (Nagle), which a client's delayed ACK makes 40 ms.
-  std::error_code ec;
-  con->get_socket().set_option(asio::ip::tcp::no_delay{true}, ec);
-  if (ec)
-    fail(ec, "TCP_NODELAY on an accepted socket");
+  // The raw TCP socket, whatever the transport above it.
+  if (auto failed = set_client_options(con->get_raw_socket(), tcp_options_))
+    std::cerr << "chat-node: on an accepted socket: " << *failed << '\n';
 }
 
 bool ws_server::on_validate(connection_hdl hdl) {
@@ -251,9 +255,22 @@ void ws_server::on_open(connection_hdl hdl) {
 void ws_server::on_close(connection_hdl hdl) {
   open_.erase(hdl);
   auto con = connection(hdl);
-  if (con)
-    forget_address(*con);
-  if (!con || !con->session)
+  if (!con)
+    return;
+  forget_address(*con);
+  // Not a completed close handshake (it timed out, or the socket failed):
+  // reset, so the kernel does not hold what the client never read, with a
+  // FIN behind it, for as long as the client acknowledges a tiny window.
+  if (con->get_ec()) {
+    if (auto ec = abort_connection(con->get_raw_socket());
+        ec && ec != asio::error::bad_descriptor) // closed already
+      fail(ec, "resetting a connection");
+    // The kernel's TCP_USER_TIMEOUT, unless our ping's had struck first.
+    if (con->get_transport_ec() == std::errc::timed_out
+        && !con->sink.dropping())
+      bump(stats_.ping_timeouts);
+  }
+  if (!con->session)
     return;
   stats_.sessions_connected.fetch_sub(1, std::memory_order_relaxed);
   pacer_.on_close(con);
@@ -313,6 +330,7 @@ void ws_server::ping_idle_clients() {
   for (auto& hdl : open_)
     if (auto con = connection(hdl);
         con && now - con->last_heard >= config_.ping_interval) {
+      con->pinged_at = now;
       std::error_code ec;
       con->ping("", ec);
       // A connection already closing refuses (invalid state): that is its
@@ -332,6 +350,28 @@ void ws_server::forget_address(ws_connection& con) {
     addresses_.remove(*con.counted_address);
     con.counted_address.reset();
   }
+}
+
+// No pong within the timeout. The client's program may only be busy (a
+// terminal client blocked on its prompt answers no ping): the kernel tells
+// whether its host still acknowledges what we send. Busy clients stay;
+// their backlog cap bounds what they cost.
+void ws_server::on_pong_timeout(const ws_connection_ptr& con) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  std::error_code ec;
+  auto facts = read_tcp_facts(con->get_raw_socket(), ec);
+  if (ec)
+    fail(ec, "TCP_INFO");
+  auto since_ping
+    = duration_cast<milliseconds>(steady_clock::now() - con->pinged_at);
+  if (facts && peer_host_answers(*facts, since_ping)) {
+    con->last_heard = std::max(con->last_heard, con->pinged_at);
+    bump(stats_.busy_clients_kept);
+    return;
+  }
+  bump(stats_.ping_timeouts);
+  con->sink.drop("no answer to ping");
 }
 
 void ws_server::say_goodbye(const ws_connection_ptr& con) {

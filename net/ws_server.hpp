@@ -15,6 +15,7 @@
 #include "net/handshake_admission.hpp"
 #include "net/http_service.hpp"
 #include "net/read_pacer.hpp"
+#include "net/tcp_socket.hpp"
 #include "net/ws_config.hpp"
 
 namespace net {
@@ -39,9 +40,15 @@ struct ws_server_config {
   /// More connections from one IP address are refused at the handshake
   /// with 429 (0: no limit).
   size_t max_clients_per_address = 0;
-  /// Idle clients are pinged this often and dropped without a pong.
+  /// Idle clients are pinged this often; one without a pong within
+  /// pong_timeout is dropped unless its host's TCP still acknowledges (a
+  /// busy program). The kernel ends a host silent for both together.
   std::chrono::nanoseconds ping_interval = std::chrono::seconds{30};
   std::chrono::nanoseconds pong_timeout = std::chrono::seconds{10};
+  /// SO_SNDBUF of each client's socket (the kernel doubles it and holds it
+  /// fixed): what the kernel may queue for a client on top of
+  /// max_backlog_bytes. 0 leaves the kernel's autotuning (up to 4 MiB).
+  size_t send_buffer_bytes = 64 * 1024;
   /// A TCP connection must finish its WebSocket handshake within this.
   std::chrono::nanoseconds handshake_timeout = std::chrono::seconds{5};
   /// SO_REUSEPORT on the listening socket: several nodes on one host share
@@ -100,6 +107,7 @@ private:
   void on_fail(websocketpp::connection_hdl hdl);
   void pass_on(const ws_connection_ptr& con, ws_message_ptr msg);
   void ping_idle_clients();
+  void on_pong_timeout(const ws_connection_ptr& con);
   void say_goodbye(const ws_connection_ptr& con);
   void forget_address(ws_connection& con);
 
@@ -110,6 +118,7 @@ private:
   handshake_admission admission_;
   /// Admitted clients per address, while --max-clients-per-address is on.
   address_counts addresses_;
+  tcp_options tcp_options_;
   asio::io_context io_;
   ws_endpoint endpoint_;
   fan_out out_;

@@ -36,9 +36,11 @@ void ws_sink::flush() {
 void ws_sink::drop(const std::string& why) {
   assert(con_);
   dropping_ = true;
-  // The close frame waits behind the backlog; the close timeout then ends
-  // the TCP connection if the client never reads it. The only refusal is
-  // a connection already closing: ending anyway.
+  // The client would not read the backlog anyway: forget it (the write in
+  // flight finishes), so the close frame that says why leaves next. If it
+  // is not answered, the close timeout resets the connection. The only
+  // refusal is a connection already closing: ending anyway.
+  con_->discard();
   std::error_code ignored;
   con_->close(websocketpp::close::status::policy_violation, why, ignored);
 }

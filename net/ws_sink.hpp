@@ -24,6 +24,11 @@ public:
   void flush() override;
   void drop(const std::string& why) override;
 
+  /// Whether drop() was called.
+  bool dropping() const {
+    return dropping_;
+  }
+
 private:
   ws_connection* con_ = nullptr;
   bool dropping_ = false;

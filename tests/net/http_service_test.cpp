@@ -74,6 +74,7 @@ const char* const every_metric[] = {
   "chat_slow_consumer_drops_total",
   "chat_rate_limited_clients_total",
   "chat_ping_timeouts_total",
+  "chat_busy_clients_kept_total",
   "chat_address_limit_refusals_total",
 };
 

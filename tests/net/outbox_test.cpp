@@ -175,3 +175,58 @@ TEST_CASE("a failed transport write breaks the outbox", "[outbox]") {
   CHECK(wire.unsent_bytes() == 0);
   CHECK(wire.writes == strings{"ping"});
 }
+
+TEST_CASE("a discard keeps the write in flight and sends the close next",
+          "[outbox]") {
+  recording_wire wire;
+  wire.append("line 1");
+  wire.flush(); // in flight: it finishes whole
+  wire.append("line 2");
+  wire.append("line 3");
+  CHECK(wire.discard() == 12);
+  CHECK(wire.unsent_bytes() == 6); // line 1, still in flight
+  wire.write_theirs_now("close");
+  wire.complete_all();
+  CHECK(wire.writes == strings{"line 1", "close"});
+  CHECK(wire.told == std::vector<std::error_code>{std::error_code{}});
+}
+
+TEST_CASE("a discard moves a waiting transport write to the front",
+          "[outbox]") {
+  recording_wire wire;
+  wire.append("line 1");
+  wire.flush();
+  wire.append("line 2");
+  wire.write_theirs_now("close"); // waits behind line 2
+  wire.append("line 3");
+  CHECK(wire.discard() == 12);
+  wire.complete_all();
+  CHECK(wire.writes == strings{"line 1", "close"});
+  CHECK(wire.unsent_bytes() == 0);
+}
+
+TEST_CASE("a discard on an idle outbox lets the close leave at once",
+          "[outbox]") {
+  recording_wire wire;
+  wire.append("line 1"); // appended, not flushed yet
+  CHECK(wire.discard() == 6);
+  wire.flush(); // the flush the append asked for: nothing to write
+  CHECK(wire.writes.empty());
+  wire.write_theirs_now("close");
+  CHECK(wire.writes == strings{"close"});
+}
+
+TEST_CASE("an outbox is idle only with nothing queued or in flight",
+          "[outbox]") {
+  recording_wire wire;
+  CHECK(wire.idle());
+  wire.append("line 1");
+  CHECK_FALSE(wire.idle()); // queued
+  wire.flush();
+  CHECK_FALSE(wire.idle()); // ours in flight
+  wire.write_theirs_now("close");
+  wire.complete();
+  CHECK_FALSE(wire.idle()); // the close frame in flight
+  wire.complete();
+  CHECK(wire.idle());
+}

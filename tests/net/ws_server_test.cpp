@@ -121,3 +121,23 @@ TEST_CASE("the bridge sends small frames at once: TCP_NODELAY is on",
   REQUIRE(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == 0);
   CHECK(nodelay != 0);
 }
+
+TEST_CASE("the bridge bounds a client's kernel queue and lets the kernel "
+          "notice a vanished host",
+          "[bridge]") {
+  bridge_fixture node; // --send-buffer-bytes 64 KiB, keepalive 30 s + 10 s
+  asio::io_context io;
+  auto client = open_websocket(io, node.port());
+  int fd = find_socket(client.remote_endpoint(), client.local_endpoint());
+  REQUIRE(fd >= 0);
+  auto option = [fd](int level, int name) {
+    int value = 0;
+    socklen_t len = sizeof(value);
+    REQUIRE(getsockopt(fd, level, name, &value, &len) == 0);
+    return value;
+  };
+  CHECK(option(SOL_SOCKET, SO_SNDBUF) == 2 * 64 * 1024); // Linux doubles it
+  CHECK(option(SOL_SOCKET, SO_KEEPALIVE) != 0);
+  CHECK(option(IPPROTO_TCP, TCP_KEEPIDLE) == 30);
+  CHECK(option(IPPROTO_TCP, TCP_USER_TIMEOUT) == 40'000);
+}

@@ -33,6 +33,8 @@ CHURN_CYCLES = int(os.environ.get("CHAT_CHURN_CYCLES", "3000"))
 # Under ASan freed memory sits in quarantine: memory bounds are not checked.
 SANITIZED = bool(os.environ.get("CHAT_SANITIZED"))
 SHUTDOWN_CLIENTS = int(os.environ.get("CHAT_SHUTDOWN_CLIENTS", "1000"))
+# Slow readers torn down at once (20 for the figures in RELIABILITY.md).
+SLOW_READERS = int(os.environ.get("CHAT_SLOW_READERS", "2"))
 
 
 def figure(name, value):
@@ -42,6 +44,32 @@ def figure(name, value):
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def server_side_socket(node, client_port):
+    """(state, bytes in its send queue) of the node's TCP socket to a client
+    port on 127.0.0.1, from the node's /proc/PID/net/tcp; None if it has
+    none (the kernel dropped it)."""
+    with open(f"/proc/{node.proc.pid}/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, remote = fields[1].split(":"), fields[2].split(":")
+            if (int(local[1], 16) == node.port
+                    and int(remote[1], 16) == client_port):
+                return int(fields[3], 16), int(fields[4].split(":")[0], 16)
+    return None
+
+
+def tcp_memory_pages():
+    """The kernel's memory for every TCP socket of the host, in pages
+    (`mem` on the TCP line of /proc/net/sockstat)."""
+    with open("/proc/net/sockstat") as f:
+        for line in f:
+            if line.startswith("TCP:"):
+                fields = line.split()
+                return int(fields[fields.index("mem") + 1])
+    return 0
 
 
 def raise_file_limit():
@@ -183,6 +211,136 @@ class SlowConsumerTests(ReliabilityTestCase):
             self.assertLess(rss_peak - rss_before, 64 * 1024)
 
 
+    async def test_a_dropped_slow_reader_is_reset_and_one_that_reads_again_learns_why(self):
+        """Clients that stop reading (4 KiB receive buffers) while another
+        sends 12 MB of 4,000-byte lines: each is dropped at the cap, and on
+        the node's side its TCP connection is gone within the close timeout
+        plus a second, not left in FIN-WAIT-1 with megabytes queued. One that
+        reads again right after its drop gets the close frame with the
+        reason next, after at most what was already on its way. A full-speed
+        reader gets every line, and a private pair chatting meanwhile keeps
+        its latency."""
+        cap = 1024 * 1024  # --max-backlog-bytes, the default
+        send_buffer = 64 * 1024  # --send-buffer-bytes, the default
+        close_timeout = 2.0
+        node = await self.start_node("--max-frames-per-second=0",
+                                     "--announce-limit=2")
+        stalled = [await self.raw(node, rcvbuf=4096)
+                   for _ in range(SLOW_READERS)]
+        resumer = await self.raw(node, rcvbuf=4096)
+        for c in stalled + [resumer]:
+            c.writer.transport.pause_reading()
+        firehose = await self.raw(node)
+        reader = await self.raw(node)
+        a, b = [await websockets.connect(node.url, ping_interval=None)
+                for _ in range(2)]
+        self.addAsyncCleanup(a.close)
+        self.addAsyncCleanup(b.close)
+        b_number = SLOW_READERS + 5
+        await a.send(f"invite {b_number}")
+        for ws in (a, b):
+            while not (await asyncio.wait_for(ws.recv(), 5)).startswith(
+                    "Private chatting"):
+                pass
+        ports = [c.writer.get_extra_info("sockname")[1] for c in stalled]
+        count, size = 3000, 4000
+        mem_before = tcp_memory_pages()
+        latencies = []
+        stop = asyncio.Event()
+
+        async def pair():
+            k = 0
+            while not stop.is_set():
+                await a.send(f"{k}:{time.monotonic():.6f}")
+                frame = await asyncio.wait_for(b.recv(), 2)
+                k_got, t = frame.split(" ", 1)[1].split(":")
+                self.assertEqual(int(k_got), k)
+                latencies.append(time.monotonic() - float(t))
+                k += 1
+                await asyncio.sleep(0.05)
+
+        async def read_all():
+            got = 0
+            while got < count:
+                frame = await reader.recv_text(timeout=10)
+                if len(frame) < size:
+                    continue  # its greeting, arrivals and departures
+                self.assertEqual(int(frame.split(" ", 2)[1]), got)
+                got += 1
+            return got
+
+        async def flood():
+            # 100 KB every 10 ms at most: a pace the reader keeps.
+            for k in range(count):
+                line = f"{k} ".ljust(size, "x")
+                firehose.writer.write(encode_frame(TEXT, line))
+                if k % 25 == 24:
+                    await firehose.writer.drain()
+                    await asyncio.sleep(0.01)
+            await firehose.writer.drain()
+
+        chatting = asyncio.create_task(pair())
+        reading = asyncio.create_task(read_all())
+        started = time.monotonic()
+        flooding = asyncio.create_task(flood())
+        await self.until(
+            lambda: self._drops_at_least(node, SLOW_READERS + 1), 20,
+            "every slow reader's drop")
+        dropped = time.monotonic()
+        queued_at_drop = sum(q[1] for q in map(
+            lambda p: server_side_socket(node, p), ports) if q)
+        mem_at_drop = tcp_memory_pages()
+        # The resumer reads again: the close frame comes after at most what
+        # was already written to the kernel or in flight.
+        resumer.writer.transport.resume_reading()
+        before_close = 0
+        while True:
+            fin, opcode, payload = await resumer.recv_frame(timeout=5)
+            if opcode == CLOSE:
+                break
+            before_close += len(payload) + 4
+        code = int.from_bytes(payload[:2], "big")
+        reason = payload[2:].decode()
+        await resumer.send(CLOSE, payload[:2])
+        gone = {}
+        while len(gone) < len(ports) and time.monotonic() - dropped < 10:
+            for p in ports:
+                if p not in gone and server_side_socket(node, p) is None:
+                    gone[p] = time.monotonic() - dropped
+            await asyncio.sleep(0.02)
+        mem_after = tcp_memory_pages()
+        got = await reading
+        await flooding
+        stop.set()
+        await chatting
+        teardown = max(gone.values()) if gone else float("inf")
+        figure(f"slow readers ({SLOW_READERS}): kernel send queue at the "
+               "drop (bytes)", queued_at_drop)
+        figure(f"slow readers ({SLOW_READERS}): node's sockets gone after "
+               "the drop (s)", "never (10 s)" if len(gone) < len(ports)
+               else f"{teardown:.2f}")
+        kib = os.sysconf("SC_PAGE_SIZE") // 1024
+        figure("TCP memory of the host, /proc/net/sockstat (KiB): before/at "
+               "the drop/after teardown", f"{mem_before * kib}/"
+               f"{mem_at_drop * kib}/{mem_after * kib}")
+        figure("resumed reader: bytes before the close frame", before_close)
+        figure("pair latency p50/p99/max during the flood (ms)",
+               "/".join(f"{percentile(latencies, p) * 1000:.1f}"
+                        for p in (50, 99, 100)))
+        figure("flood of 12 MB to the full-speed reader took (s)",
+               f"{time.monotonic() - started:.2f}")
+        self.assertEqual(code, 1008)
+        self.assertIn("too slow", reason)
+        self.assertLess(before_close, cap + 4 * send_buffer + 16 * 1024)
+        self.assertEqual(len(gone), len(ports), "sockets left behind")
+        self.assertLess(teardown, close_timeout + 1)
+        self.assertEqual(got, count)
+        self.assertLess(percentile(latencies, 99), 0.5)
+
+    async def _drops_at_least(self, node, n):
+        return (await self.stats(node))["slow_consumer_drops"] >= n
+
+
 class FloodTests(ReliabilityTestCase):
     async def test_a_flooder_is_slowed_down_not_dropped(self):
         """A client sending far above the rate has every line relayed, in
@@ -228,31 +386,41 @@ class FloodTests(ReliabilityTestCase):
 
 
 class StaleConnectionTests(ReliabilityTestCase):
-    async def test_a_client_that_never_answers_pings_is_dropped(self):
-        """Idle clients are pinged; one that does not answer is closed, one
-        that does (every WebSocket library does) stays."""
-        node = await self.start_node("--ping-interval=300ms",
-                                     "--pong-timeout=300ms")
-        polite = await websockets.connect(node.url, ping_interval=None)
-        self.addAsyncCleanup(polite.close)
-        mute = await self.raw(node)
-        pings = 0
+    async def test_a_busy_client_whose_host_answers_stays_and_gets_every_line(self):
+        """A client that neither reads nor writes for three keepalive periods
+        (a terminal client blocked on its prompt answers no ping) stays: its
+        host's kernel acknowledges the pings. Then it reads every line said
+        meanwhile, in order, and chats on."""
+        interval = 0.3
+        node = await self.start_node(f"--ping-interval={int(interval * 1000)}ms",
+                                     f"--pong-timeout={int(interval * 1000)}ms")
+        talker = await self.connect(node, 1)
+        busy = await self.raw(node)
+        self.assertEqual(await busy.recv_text(), "You are Client 2")
+        await talker.expect("Client 2 connected")
+        # Like a program blocked in input(): nothing is read from the socket,
+        # the kernel still receives and acknowledges.
+        busy.writer.transport.pause_reading()
+        said = []
         started = time.monotonic()
-        while True:
-            fin, opcode, payload = await mute.recv_frame(timeout=5)
-            if opcode == PING:
-                pings += 1
-            if opcode == CLOSE:
-                break
-        figure("unanswered ping dropped after (s)",
-               f"{time.monotonic() - started:.2f}")
-        self.assertGreaterEqual(pings, 1)
-        self.assertEqual(int.from_bytes(payload[:2], "big"), 1008)
-        self.assertTrue(await mute.closed_by_server(timeout=5))
-        await asyncio.sleep(1)
-        frames = [await asyncio.wait_for(polite.recv(), 3) for _ in range(3)]
-        self.assertEqual(frames, ["You are Client 1", "Client 2 connected",
-                                  "Client 2 disconnected"])
+        while time.monotonic() - started < 3 * 2 * interval + 0.2:
+            said.append(f"line {len(said)}")
+            await talker.ws.send(said[-1])
+            await asyncio.sleep(0.1)
+        stats = await self.stats(node)
+        busy.writer.transport.resume_reading()
+        got = []
+        while len(got) < len(said):
+            got.append((await busy.recv_text(timeout=3)).split(" ", 1)[1])
+        await busy.send_text("back")
+        await talker.expect_where(lambda f: f.endswith(" back"), "back")
+        figure("busy client: idle (s), pings left unanswered and kept, "
+               "lines it got after", f"{time.monotonic() - started:.2f}, "
+               f"{stats['busy_clients_kept']}, {len(got)}")
+        self.assertEqual(got, said)
+        self.assertEqual(stats["ping_timeouts"], 0)
+        self.assertGreaterEqual(stats["busy_clients_kept"], 3)
+        self.assertEqual(stats["connections"], 2)
 
     async def test_a_connection_that_never_finishes_its_handshake_is_closed(self):
         """Slowloris: a TCP connection that sends half a handshake is closed
