@@ -8,6 +8,7 @@
 #include <websocketpp/server.hpp>
 
 #include "actors/interfaces.hpp"
+#include "net/either_socket.hpp"
 #include "net/outbox_transport.hpp"
 #include "net/read_pacer.hpp"
 #include "net/ws_sink.hpp"
@@ -32,6 +33,8 @@ struct ws_config : websocketpp::config::asio {
     using alog_type = type::alog_type;
     using elog_type = type::elog_type;
     static const bool enable_multithreading = false;
+    /// TLS or plain TCP, as the endpoint is told at start.
+    using socket_type = either_socket::endpoint;
   };
   using transport_type = outbox_endpoint<transport_config>;
 
