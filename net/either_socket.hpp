@@ -59,7 +59,7 @@ public:
   }
 
   bool is_secure() const {
-    return context_ != nullptr;
+    return static_cast<bool>(source_);
   }
 
   /// The stream the transport reads and writes: TLS or plain.
@@ -114,9 +114,7 @@ public:
 
 protected:
   std::error_code init_asio(io_service_ptr service, strand_ptr, bool server) {
-    if (source_)
-      context_ = source_();
-    socket_ = std::make_unique<stream>(*service, context_.get());
+    socket_ = std::make_unique<stream>(*service);
     server_ = server;
     return {};
   }
@@ -129,16 +127,26 @@ protected:
     hdl_ = std::move(hdl);
   }
 
-  // A TLS client names the host (SNI) and checks the server's certificate
-  // for it.
+  // TLS takes the source's context now, not when the connection was made:
+  // websocketpp makes a server's next connection before it accepts, and
+  // that one must get a certificate reloaded in between. A TLS client
+  // names the host (SNI) and checks the server's certificate for it.
   void pre_init(init_handler callback) {
+    namespace socket = websocketpp::transport::asio::socket;
+    if (source_) {
+      context_ = source_();
+      if (!context_) {
+        callback(socket::make_error_code(socket::error::invalid_tls_context));
+        return;
+      }
+      socket_->start_tls(*context_);
+    }
     auto* tls = socket_->tls();
     if (tls && !server_ && uri_) {
       auto host = uri_->get_host();
       if (SSL_set_tlsext_host_name(tls->native_handle(), host.c_str()) != 1) {
-        callback(websocketpp::transport::asio::socket::make_error_code(
-          websocketpp::transport::asio::socket::error::
-            tls_failed_sni_hostname));
+        callback(
+          socket::make_error_code(socket::error::tls_failed_sni_hostname));
         return;
       }
       tls->set_verify_mode(asio::ssl::verify_peer);

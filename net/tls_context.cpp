@@ -12,17 +12,11 @@ const char* const tls12_ciphers
 
 namespace {
 
-// OpenSSL's first reason for a failure (the later ones are where it
-// passed up: "PEM lib"), with Asio's text as fallback.
+// OpenSSL's reason: Asio takes the first of OpenSSL's queued errors (the
+// later ones only say where it was passed up, "PEM lib").
 std::string reason(const std::error_code& ec) {
-  auto text = ec.message();
-  if (auto code = ERR_peek_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    text = buf;
-  }
   ERR_clear_error();
-  return text;
+  return ec.message();
 }
 
 } // namespace

@@ -21,9 +21,17 @@ public:
   using executor_type = tcp::socket::executor_type;
   using lowest_layer_type = tcp::socket;
 
-  tls_stream(asio::io_context& io, asio::ssl::context* ctx) : tcp_(io) {
+  /// Plain TCP until start_tls(), or TLS with `ctx` from the start.
+  tls_stream(asio::io_context& io, asio::ssl::context* ctx = nullptr)
+    : tcp_(io) {
     if (ctx)
-      tls_.emplace(tcp_, *ctx);
+      start_tls(*ctx);
+  }
+
+  /// From now on, TLS with `ctx` (which must outlive this stream), before
+  /// the first byte is read or written.
+  void start_tls(asio::ssl::context& ctx) {
+    tls_.emplace(tcp_, ctx);
   }
 
   executor_type get_executor() {
