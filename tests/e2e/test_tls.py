@@ -16,6 +16,7 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -270,6 +271,58 @@ class WssTests(TlsTestCase):
             await c.expect_close(1001)
         self.assertEqual(await node.wait_exit(EXIT_TIMEOUT), 0)
         self.assertLess(time.monotonic() - started, 2.0, "TLS shutdown took longer than plain")
+
+
+class BacklogOverTlsTests(TlsTestCase):
+    async def test_a_tls_client_that_stops_reading_is_dropped_others_keep_up(self):
+        """The backlog cap holds over TLS: a reader with a 4 KiB receive
+        buffer that never reads is closed once its backlog passes the cap;
+        a listener gets every line, in order; the session is gone soon after."""
+        cap = 64 * 1024
+        node = await self.start_tls_node(f"--max-backlog-bytes={cap}",
+                                          "--max-frames-per-second=0")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", node.port))
+        reader, writer = await asyncio.open_connection(
+            sock=sock, ssl=self.ctx, server_hostname="localhost")
+        self.addCleanup(writer.close)
+        writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     b"Sec-WebSocket-Version: 13\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), RECV_TIMEOUT)
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        # Client 1 (the slow one) reads nothing from here on.
+        sender = await self.connect(node, 2)
+        listener = await self.connect(node, 3, room=[sender])
+        line = "x" * 4000
+        pushed = 0
+        deadline = time.monotonic() + 10
+        while True:
+            values = {}
+            for row in (await self.https(node.port, "/metrics"))[1].splitlines():
+                name, _, value = row.partition(" ")
+                if value.isdigit():
+                    values[name] = int(value)
+            if values.get("chat_slow_consumer_drops_total", 0) >= 1:
+                break
+            self.assertLess(time.monotonic(), deadline, "the slow reader was never dropped")
+            for _ in range(20):
+                await sender.say(f"{pushed} {line}")
+                pushed += 1
+        for k in range(pushed):
+            frame = await listener.expect_where(
+                lambda f: f.split(" ", 2)[1:2] == [str(k)], f"line {k}",
+                skip=("Client 1 disconnected",))
+            self.assertTrue(frame.endswith(line))
+        deadline = time.monotonic() + 2 + 1 + RECV_TIMEOUT  # close timeout + 1 s
+        while True:
+            _, body = await self.https(node.port, "/healthz")
+            if '"sessions":2' in body:
+                break
+            self.assertLess(time.monotonic(), deadline, f"the slow session stays: {body}")
+            await asyncio.sleep(0.05)
 
 
 class PlainOnTlsPortTests(TlsTestCase):
