@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -32,13 +33,18 @@ using context_source = std::function<context_ptr()>;
 
 /// What a plain HTTP client reads on a TLS port before it is closed.
 inline const std::string& plain_refusal() {
-  static const std::string text
-    = "HTTP/1.1 400 Bad Request\r\n"
-      "Content-Type: text/plain; charset=utf-8\r\n"
-      "Content-Length: 58\r\n"
-      "Connection: close\r\n"
-      "\r\n"
-      "This port speaks TLS: use wss:// or https:// to reach it.\n";
+  static const std::string text = [] {
+    std::string body
+      = "This port speaks TLS: use wss:// or https:// to reach it.\n";
+    return "HTTP/1.1 400 Bad Request\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n"
+           "Content-Length: "
+           + std::to_string(body.size())
+           + "\r\n"
+             "Connection: close\r\n"
+             "\r\n"
+           + body;
+  }();
   return text;
 }
 
@@ -123,8 +129,8 @@ protected:
     uri_ = std::move(uri);
   }
 
-  void set_handle(websocketpp::connection_hdl hdl) {
-    hdl_ = std::move(hdl);
+  // Nothing here calls back with the handle.
+  void set_handle(websocketpp::connection_hdl) {
   }
 
   // TLS takes the source's context now, not when the connection was made:
@@ -258,7 +264,6 @@ private:
   context_source source_;
   context_ptr context_;
   websocketpp::uri_ptr uri_;
-  websocketpp::connection_hdl hdl_;
   std::error_code ec_;
   std::error_code tls_detail_;
   bool server_ = false;
