@@ -170,6 +170,14 @@ class WssTests(TlsTestCase):
         self.assertEqual(status, 200)
         self.assertIn("chat_sessions_connected 2", body)
 
+    async def test_the_pair_from_the_config_file(self):
+        ini = self.live / "node.ini"
+        ini.write_text(f'tls-cert="{self.live / "cert.pem"}"\n'
+                       f'tls-key="{self.live / "key.pem"}"\n')
+        node = await self.start_node(f"--config-file={ini}")
+        node.url = f"wss://localhost:{node.port}/"
+        await self.connect(node, 1)
+
     async def test_a_wrong_ca_is_refused_and_tls_1_1_too(self):
         node = await self.start_tls_node()
         other = ssl.create_default_context(cafile=self.certs.path("other.pem"))
