@@ -44,11 +44,8 @@ tls_context::context_ptr tls_context::make(const std::string& cert_file,
   if (SSL_CTX_set_cipher_list(native, tls12_ciphers) != 1)
     return fail("cannot set the TLS 1.2 cipher list");
   // No compression (CRIME), no renegotiation (a client could make us pay
-  // for handshakes on an open connection). Idle connections give their
-  // read and write buffers back: with thousands of idle clients, OpenSSL's
-  // ~34 KB per connection would be most of the node's memory.
+  // for handshakes on an open connection).
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   std::error_code ec;
   ctx->use_certificate_chain_file(cert_file, ec);
   if (ec)
