@@ -146,6 +146,25 @@ class TlsTestCase(ChatNodeTestCase):
                     return tls.getpeercert(binary_form=True)
         return await asyncio.get_running_loop().run_in_executor(None, fetch)
 
+    async def raw_tls_session(self, node, rcvbuf=None):
+        """A WebSocket session over TLS by hand: (reader, writer) after the
+        101, for a client that does what no library would (never read,
+        never answer a ping)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", node.port))
+        reader, writer = await asyncio.open_connection(
+            sock=sock, ssl=self.ctx, server_hostname="localhost")
+        self.addCleanup(writer.close)
+        writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     b"Sec-WebSocket-Version: 13\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), RECV_TIMEOUT)
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        return reader, writer
+
     async def wait_stderr(self, node, text, timeout=RECV_TIMEOUT):
         deadline = time.monotonic() + timeout
         while text not in node.stderr_tail(50):
@@ -289,18 +308,7 @@ class BacklogOverTlsTests(TlsTestCase):
         cap = 256 * 1024
         node = await self.start_tls_node(f"--max-backlog-bytes={cap}",
                                           "--max-frames-per-second=0")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", node.port))
-        reader, writer = await asyncio.open_connection(
-            sock=sock, ssl=self.ctx, server_hostname="localhost")
-        self.addCleanup(writer.close)
-        writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     b"Sec-WebSocket-Version: 13\r\n\r\n")
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), RECV_TIMEOUT)
-        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        await self.raw_tls_session(node, rcvbuf=4096)
         # Client 1 (the slow one) reads nothing from here on.
         sender = await self.connect(node, 2)
         listener = await self.connect(node, 3, room=[sender])
@@ -349,6 +357,29 @@ class BacklogOverTlsTests(TlsTestCase):
                 break
             self.assertLess(time.monotonic(), deadline, f"the slow session stays: {body}")
             await asyncio.sleep(0.05)
+
+
+class KeepaliveOverTlsTests(TlsTestCase):
+    async def test_a_tls_client_that_never_answers_pings_is_closed(self):
+        node = await self.start_tls_node("--ping-interval=300ms", "--pong-timeout=300ms")
+        reader, _ = await self.raw_tls_session(node)
+        other = await self.connect(node, 2)
+        started = time.monotonic()
+        opcodes = []
+        while True:  # unmasked server frames, short ones only
+            b0, b1 = await asyncio.wait_for(reader.readexactly(2), RECV_TIMEOUT)
+            payload = await reader.readexactly(b1 & 0x7F)
+            opcodes.append(b0 & 0x0F)
+            if b0 & 0x0F == 0x8:
+                break
+        self.assertIn(0x9, opcodes, "pinged first")
+        self.assertEqual(int.from_bytes(payload[:2], "big"), 1008)
+        self.assertEqual(payload[2:].decode(), "no answer to ping")
+        self.assertLess(time.monotonic() - started, 2.0)
+        # The client whose library answers pings stays.
+        await other.say("still answering")
+        await other.expect_silence(0.7, allowed=("Client 1 disconnected",))
+        self.assertIsNone(other.ws.close_code)
 
 
 class PlainOnTlsPortTests(TlsTestCase):
