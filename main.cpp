@@ -221,6 +221,9 @@ void raise_file_limit() {
 } // namespace
 
 int main(int argc, char** argv) {
+  // A SIGHUP (`systemctl reload`) before the handler below is in place must
+  // not end the node either.
+  std::signal(SIGHUP, SIG_IGN);
   node_config config;
   if (auto err = config.parse(argc, argv)) {
     std::cerr << "chat-node: " << to_string(err) << '\n';
