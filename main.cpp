@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "cluster/port_guard.hpp"
 #include "net/http_service.hpp"
 #include "net/metrics.hpp"
+#include "net/tls_context.hpp"
 #include "net/web_files.hpp"
 #include "net/ws_link.hpp"
 #include "net/ws_server.hpp"
@@ -50,6 +52,9 @@ public:
   net::ws_server_config server;
   chat::lobby_config lobby;
   cluster::cluster_options cluster;
+  /// PEM files; both set: wss:// and https:// on --port.
+  std::string tls_cert;
+  std::string tls_key;
 
   node_config() {
     // Idle work-stealing workers poll with 50 us sleeps: on a small machine
@@ -103,6 +108,11 @@ public:
       .add(server.handshake_timeout, "handshake-timeout",
            "connections must finish the WebSocket handshake within this "
            "(default: 5s)")
+      .add(tls_cert, "tls-cert",
+           "PEM certificate (and chain) file: the port speaks TLS only, "
+           "wss:// and https://; with --tls-key; SIGHUP reloads both "
+           "(default: none, plain ws:// and http://)")
+      .add(tls_key, "tls-key", "PEM private key file of --tls-cert")
       .add(server.reuse_port, "reuse-port",
            "SO_REUSEPORT on --port, so that several nodes on one host share "
            "it (default: off)")
@@ -231,6 +241,9 @@ void raise_file_limit() {
 } // namespace
 
 int main(int argc, char** argv) {
+  // A SIGHUP (`systemctl reload`) before the handler below is in place must
+  // not end the node either.
+  std::signal(SIGHUP, SIG_IGN);
   node_config config;
   if (auto err = config.parse(argc, argv)) {
     std::cerr << "chat-node: " << to_string(err) << '\n';
@@ -245,6 +258,18 @@ int main(int argc, char** argv) {
   if (!plan.error.empty()) {
     std::cerr << "chat-node: " << plan.error << '\n';
     return EXIT_FAILURE;
+  }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    std::cerr << "chat-node: --tls-cert and --tls-key go together\n";
+    return EXIT_FAILURE;
+  }
+  std::optional<net::tls_context> tls;
+  if (!config.tls_cert.empty()) {
+    tls.emplace(config.tls_cert, config.tls_key);
+    if (auto error = tls->reload()) {
+      std::cerr << "chat-node: " << *error << '\n';
+      return EXIT_FAILURE;
+    }
   }
   auto& opts = config.cluster;
   config.lobby.node = opts.node_index;
@@ -310,14 +335,35 @@ int main(int argc, char** argv) {
       return EXIT_FAILURE;
     }
   }
+  if (tls)
+    server.use_tls(*tls);
   if (auto ec = server.listen()) {
     std::cerr << "chat-node: cannot listen on " << config.server.host << ':'
               << config.server.port << ": " << ec.message() << '\n';
     stop_actors();
     return EXIT_FAILURE;
   }
+  // SIGHUP reloads the certificate and key; open connections keep theirs.
+  asio::signal_set hup{server.io(), SIGHUP};
+  std::function<void()> reload_tls = [&] {
+    hup.async_wait([&](const std::error_code& ec, int) {
+      if (ec)
+        return;
+      if (!tls)
+        std::cerr << "chat-node: SIGHUP: no --tls-cert, nothing to reload\n";
+      else if (auto error = tls->reload())
+        std::cerr << "chat-node: SIGHUP: " << *error
+                  << "; keeping the certificate and key loaded before\n";
+      else
+        std::cerr << "chat-node: SIGHUP: reloaded " << tls->cert_file()
+                  << " and " << tls->key_file() << '\n';
+      reload_tls();
+    });
+  };
+  reload_tls();
   auto bound = server.local_endpoint();
-  std::cout << "chat-node listening on ws://" << bound.address().to_string()
+  std::cout << "chat-node listening on " << (tls ? "wss://" : "ws://")
+            << bound.address().to_string()
             << ':' << bound.port() << '/' << std::endl;
   if (plan.clustered)
     std::cout << "chat-node cluster node " << opts.node_index << " of "
@@ -330,6 +376,7 @@ int main(int argc, char** argv) {
     if (ec)
       return;
     usr1.cancel();
+    hup.cancel();
     server.shutdown("Server shutting down");
   });
   std::function<void()> print_stats = [&] {

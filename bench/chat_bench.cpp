@@ -30,6 +30,7 @@
 #include <asio.hpp>
 
 #include "bench/latency_histogram.hpp"
+#include "net/tls_stream.hpp"
 
 namespace {
 
@@ -61,6 +62,9 @@ struct options {
   double duration_s = 5;
   double settle_s = 1;
   double timeout_s = 60;
+  // wss://: every connection speaks TLS (the server's certificate is not
+  // checked: this measures, it does not trust).
+  bool tls = false;
   // Every server process (one per node): their RSS and CPU are summed.
   std::vector<int> server_pids;
 };
@@ -100,7 +104,8 @@ void usage() {
        "  --max-p95-ms=MS          stepping stops above this (500)\n"
        "  --duration=S             throughput: measured seconds (5)\n"
        "  --settle=S               wait after connecting (1)\n"
-       "  --timeout=S              bound of every phase (60)\n";
+       "  --timeout=S              bound of every phase (60)\n"
+       "  --tls=1                  connect with TLS (wss://), unverified\n";
 }
 
 bool parse(int argc, char** argv, options& o) {
@@ -154,6 +159,8 @@ bool parse(int argc, char** argv, options& o) {
       o.settle_s = std::stod(val);
     else if (key == "timeout")
       o.timeout_s = std::stod(val);
+    else if (key == "tls")
+      o.tls = val == "1";
     else if (key == "server-pid") {
       std::stringstream ss{val};
       std::string item;
@@ -253,8 +260,11 @@ class conn {
 public:
   enum class state { idle, connecting, open, dead };
 
-  conn(bench& b, asio::io_context& io, int index)
-    : bench_(b), socket_(io), index_(index), mask_seed_(index * 2654435761u) {
+  conn(bench& b, asio::io_context& io, asio::ssl::context* tls, int index)
+    : bench_(b),
+      socket_(io, tls),
+      index_(index),
+      mask_seed_(index * 2654435761u) {
   }
 
   void start(const tcp::endpoint& server, const asio::ip::address& source);
@@ -263,6 +273,7 @@ public:
 
 private:
   void fail();
+  void send_handshake(const tcp::endpoint& server);
   void read_handshake();
   void read_frames();
   void parse_frames();
@@ -270,7 +281,7 @@ private:
   void send_frame(uint8_t opcode, const char* data, size_t len);
 
   bench& bench_;
-  tcp::socket socket_;
+  net::tls_stream socket_;
   int index_;
   uint32_t mask_seed_;
   std::vector<char> in_ = std::vector<char>(2048);
@@ -288,6 +299,11 @@ public:
       opt_.targets.emplace_back(opt_.host, opt_.port);
     for (auto& [host, port] : opt_.targets)
       servers_.emplace_back(asio::ip::make_address(host), port);
+    if (opt_.tls) {
+      tls_ = std::make_unique<asio::ssl::context>(
+        asio::ssl::context::tls_client);
+      tls_->set_verify_mode(asio::ssl::verify_none);
+    }
   }
 
   int run();
@@ -327,6 +343,8 @@ private:
 
   options opt_;
   asio::io_context io_{1};
+  // The TLS settings of every connection, with --tls.
+  std::unique_ptr<asio::ssl::context> tls_;
   // The servers; client i connects to servers_[i % servers_.size()].
   std::vector<tcp::endpoint> servers_;
   std::vector<std::unique_ptr<conn>> conns_;
@@ -354,12 +372,13 @@ private:
 void conn::start(const tcp::endpoint& server, const asio::ip::address& source) {
   st = state::connecting;
   std::error_code ec;
-  socket_.open(tcp::v4(), ec);
+  auto& raw = socket_.lowest_layer();
+  raw.open(tcp::v4(), ec);
   if (!ec) {
 #ifdef IP_BIND_ADDRESS_NO_PORT
     // Pick the port at connect time, by the whole 4-tuple.
     int one = 1;
-    if (setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+    if (setsockopt(raw.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
                    &one, sizeof(one))
         != 0) {
       // Still works, with ports picked at bind time: fewer per address.
@@ -369,21 +388,35 @@ void conn::start(const tcp::endpoint& server, const asio::ip::address& source) {
                   << std::strerror(errno) << '\n';
     }
 #endif
-    socket_.bind(tcp::endpoint{source, 0}, ec);
+    raw.bind(tcp::endpoint{source, 0}, ec);
   }
   if (ec) {
     asio::post(socket_.get_executor(), [this] { fail(); });
     return;
   }
-  socket_.async_connect(server, [this, server](std::error_code ec) {
+  raw.async_connect(server, [this, server](std::error_code ec) {
     if (ec)
       return fail();
     // Without it every line waits for Nagle: a client that cannot have it
     // would measure the kernel's 40 ms, not the server.
-    if (socket_.set_option(tcp::no_delay(true), ec); ec) {
+    if (socket_.lowest_layer().set_option(tcp::no_delay(true), ec); ec) {
       std::cerr << "chat-bench: TCP_NODELAY: " << ec.message() << '\n';
       return fail();
     }
+    auto* tls = socket_.tls();
+    if (!tls)
+      return send_handshake(server);
+    tls->async_handshake(asio::ssl::stream_base::client,
+                         [this, server](std::error_code ec) {
+                           if (ec)
+                             return fail();
+                           send_handshake(server);
+                         });
+  });
+}
+
+void conn::send_handshake(const tcp::endpoint& server) {
+  {
     std::string req = "GET / HTTP/1.1\r\nHost: " + server.address().to_string()
                       + ':' + std::to_string(server.port())
                       + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -392,7 +425,7 @@ void conn::start(const tcp::endpoint& server, const asio::ip::address& source) {
     out_ = std::move(req);
     flush();
     read_handshake();
-  });
+  }
 }
 
 void conn::fail() {
@@ -401,7 +434,7 @@ void conn::fail() {
   bool was_open = st == state::open;
   st = state::dead;
   std::error_code ec;
-  socket_.close(ec);
+  socket_.lowest_layer().close(ec);
   bench_.on_fail(index_, was_open);
 }
 
@@ -593,7 +626,7 @@ void bench::pump() {
   while (next_ < target_ && pending_ < opt_.concurrency) {
     auto idx = next_++;
     if (idx >= static_cast<int>(conns_.size()))
-      conns_.push_back(std::make_unique<conn>(*this, io_, idx));
+      conns_.push_back(std::make_unique<conn>(*this, io_, tls_.get(), idx));
     // 127.0.0.2, .3, ...: each has its own ephemeral port range.
     asio::ip::address_v4::bytes_type b{
       {127, 0, 0, static_cast<unsigned char>(2 + idx % opt_.sources)}};
@@ -687,6 +720,7 @@ std::string bench::head(const char* scenario, int clients) {
   std::ostringstream os;
   os << "{\"scenario\":\"" << scenario << "\",\"server\":\"" << opt_.server
      << "\",\"nodes\":" << servers_.size() << ",\"clients\":" << clients
+     << ",\"tls\":" << (opt_.tls ? "true" : "false")
      << ",\"open\":" << open_ << ",\"failed\":" << failed_
      << ",\"dropped\":" << dropped_;
   return os.str();

@@ -3,7 +3,7 @@
 
 usage: report.py RESULTS.jsonl RESULTS.md PLOT.png "SERVER ..." ["PHASE ..."]
 
-PHASE: hold broadcast throughput latency cluster (default: all). Only what the
+PHASE: hold broadcast throughput latency cluster tls (default: all). Only what the
 phases measured is written; a run of some phases says so at the top.
 """
 import datetime
@@ -49,7 +49,8 @@ def ms(v):
     return f"{v:.2f}" if v < 10 else f"{v:,.1f}"
 
 
-ALL_PHASES = ["hold", "broadcast", "throughput", "latency", "cluster"]
+ALL_PHASES = ["hold", "broadcast", "throughput", "latency", "cluster",
+              "tls"]
 # A round that never finished is recorded as 1e9 ms.
 TIMED_OUT_MS = 1e8
 
@@ -141,6 +142,103 @@ def latency(rows):
 CLUSTER_GOAL = 0.5
 
 
+def median_run(runs, key):
+    """The run with the median `key` (the lower of two middles), or None."""
+    runs = sorted(runs, key=lambda r: r[key])
+    return runs[(len(runs) - 1) // 2] if runs else None
+
+
+def split_runs(rows, setup):
+    """Throughput runs per setup and broadcast runs per (in-flight, N,
+    setup): what the side-by-side tables read."""
+    tps, cells = {}, {}
+    for r in rows:
+        if r["scenario"] == "throughput":
+            tps.setdefault(setup(r), []).append(r)
+        elif r["scenario"] == "broadcast":
+            cells.setdefault((r["in_flight"], r["clients"], setup(r)),
+                             []).append(r)
+    return tps, cells
+
+
+def throughput_pair(tps, keys, label, cpu_label):
+    """Throughput of two setups side by side (the runs with the median
+    rate) and the ratio second/first: (lines, first, second)."""
+    one = median_run(tps.get(keys[0], []), "deliveries_per_s")
+    many = median_run(tps.get(keys[1], []), "deliveries_per_s")
+    if not (one or many):
+        return [], one, many
+    clients = (one or many)["clients"]
+    out = [f"### Throughput, {clients:,} clients, flat out\n",
+           f"| metric | {label[keys[0]]} | {label[keys[1]]} | ratio |",
+           "|---|---|---|---|"]
+
+    def row(name, key, digits=0, ratio=True):
+        a = None if one is None else one.get(key)
+        b = None if many is None else many.get(key)
+        q = (f"{b / a:.2f}×" if ratio and a and b is not None else "–")
+        if digits == "ms":
+            cells_ = [ms(a), ms(b)]
+        else:
+            cells_ = [fmt(a, digits), fmt(b, digits)]
+        out.append(f"| {name} | {cells_[0]} | {cells_[1]} | {q} |")
+
+    row("deliveries/s", "deliveries_per_s")
+    row("delivery latency p50 ms", "p50_ms", "ms")
+    row("delivery latency p99 ms", "p99_ms", "ms")
+    row(cpu_label, "server_cpu_pct", 1, False)
+    row("chat-bench CPU %", "bench_cpu_pct", 1, False)
+    row("clients dropped", "dropped", 0, False)
+    row("duplicate deliveries", "extra_deliveries", 0, False)
+    row("lines not delivered to all after a 10 s drain", "unfinished",
+        0, False)
+    out.append("")
+    every = []
+    for k in keys:
+        runs = sorted(tps.get(k, []), key=lambda r: r["run"])
+        if runs:
+            every.append(f"{label[k]} " + ", ".join(
+                fmt(r["deliveries_per_s"]) for r in runs))
+    out.append("Deliveries/s of every run, in order: "
+               + "; ".join(every) + ".\n")
+    return out, one, many
+
+
+def broadcast_pair(cells, keys, label):
+    """Broadcast latency of two setups side by side, per in-flight and N
+    (each cell the run with the median p95), and the p95 ratio."""
+    out = []
+    flights = sorted({k[0] for k in cells})
+    ns = sorted({k[1] for k in cells})
+    for m in flights:
+        nr = max(r["rounds"] for k, v in cells.items() if k[0] == m
+                 for r in v)
+        out.append(f"### Broadcast, {m} line{'s' if m > 1 else ''} in "
+                   f"flight, {nr:,} lines per N\n")
+        out.append(f"| N | {label[keys[0]]} p50 ms | {label[keys[0]]} p95 ms "
+                   f"| {label[keys[1]]} p50 ms | {label[keys[1]]} p95 ms | "
+                   "p95 ratio |")
+        out.append("|---|---|---|---|---|---|")
+
+        def lat(r, key):
+            if r is None:
+                return "–"
+            if not done(r):
+                return f"timed out ({r['completed']} of {r['rounds']})"
+            return ms(r[key])
+
+        for n in ns:
+            a = median_run(cells.get((m, n, keys[0]), []), "p95_ms")
+            b = median_run(cells.get((m, n, keys[1]), []), "p95_ms")
+            q = (f"{b['p95_ms'] / a['p95_ms']:.2f}×"
+                 if done(a) and done(b) and a["p95_ms"] > 0 else "–")
+            out.append(f"| {n:,} | {lat(a, 'p50_ms')} | {lat(a, 'p95_ms')} "
+                       f"| {lat(b, 'p50_ms')} | {lat(b, 'p95_ms')} | {q} |")
+        out.append("")
+        out.append(every_p95(cells, m, ns, keys, lambda k: label[k]))
+    return out
+
+
 def cluster(rows):
     """The section "Cluster": several nodes of one chat beside one node.
 
@@ -150,25 +248,11 @@ def cluster(rows):
     """
     if not rows:
         return []
-
-    def setup(r):
-        return "cluster" if r.get("nodes", 1) > 1 else "one"
-
     nodes = max((r.get("nodes", 1) for r in rows), default=1)
     label = {"one": "1 node", "cluster": f"{nodes} nodes"}
-    tps = {"one": [], "cluster": []}
-    cells = {}  # (in_flight, n, setup) -> [result, ...]
-    for r in rows:
-        if r["scenario"] == "throughput":
-            tps[setup(r)].append(r)
-        elif r["scenario"] == "broadcast":
-            cells.setdefault((r["in_flight"], r["clients"], setup(r)),
-                             []).append(r)
-
-    def median(runs, key):
-        runs = sorted(runs, key=lambda r: r[key])
-        return runs[(len(runs) - 1) // 2] if runs else None
-
+    keys = ("one", "cluster")
+    tps, cells = split_runs(
+        rows, lambda r: "cluster" if r.get("nodes", 1) > 1 else "one")
     out = ["## Cluster\n",
            f"One chat of {nodes} chat-node processes (CLUSTER.md: node K of "
            f"{nodes} slots, linked over loopback through CAF's middleman), "
@@ -182,82 +266,40 @@ def cluster(rows):
            "each cell is the run with the median. The nodes share the "
            "single node's one core: this measures what the links cost, not "
            "what more cores would give.\n"]
-    one = median(tps["one"], "deliveries_per_s")
-    many = median(tps["cluster"], "deliveries_per_s")
-    if one or many:
-        clients = (one or many)["clients"]
-        out.append(f"### Throughput, {clients:,} clients, flat out\n")
-        out.append(f"| metric | {label['one']} | {label['cluster']} | "
-                   "ratio |")
-        out.append("|---|---|---|---|")
-
-        def row(name, key, digits=0, ratio=True):
-            a = None if one is None else one.get(key)
-            b = None if many is None else many.get(key)
-            q = (f"{b / a:.2f}×" if ratio and a and b is not None else "–")
-            if digits == "ms":
-                cells_ = [ms(a), ms(b)]
-            else:
-                cells_ = [fmt(a, digits), fmt(b, digits)]
-            out.append(f"| {name} | {cells_[0]} | {cells_[1]} | {q} |")
-
-        row("deliveries/s", "deliveries_per_s")
-        row("delivery latency p50 ms", "p50_ms", "ms")
-        row("delivery latency p99 ms", "p99_ms", "ms")
-        row("server CPU % (all nodes, one core)", "server_cpu_pct", 1,
-            False)
-        row("chat-bench CPU %", "bench_cpu_pct", 1, False)
-        row("clients dropped", "dropped", 0, False)
-        row("duplicate deliveries", "extra_deliveries", 0, False)
-        row("lines not delivered to all after a 10 s drain", "unfinished",
-            0, False)
-        out.append("")
-        every = []
-        for k in ("one", "cluster"):
-            runs = sorted(tps[k], key=lambda r: r["run"])
-            if runs:
-                every.append(f"{label[k]} " + ", ".join(
-                    fmt(r["deliveries_per_s"]) for r in runs))
-        out.append("Deliveries/s of every run, in order: "
-                   + "; ".join(every) + ".\n")
-        if one and many and one["deliveries_per_s"] > 0:
-            q = many["deliveries_per_s"] / one["deliveries_per_s"]
-            out.append(f"Goal: {nodes} nodes deliver ≥ "
-                       f"{100 * CLUSTER_GOAL:.0f}% of one node's "
-                       f"deliveries/s (medians): {100 * q:.0f}%, "
-                       + ("met" if q >= CLUSTER_GOAL else "**not met**")
-                       + ".\n")
-    flights = sorted({k[0] for k in cells})
-    ns = sorted({k[1] for k in cells})
-    for m in flights:
-        nr = max(r["rounds"] for k, v in cells.items() if k[0] == m
-                 for r in v)
-        out.append(f"### Broadcast, {m} line{'s' if m > 1 else ''} in "
-                   f"flight, {nr:,} lines per N\n")
-        out.append(f"| N | {label['one']} p50 ms | {label['one']} p95 ms | "
-                   f"{label['cluster']} p50 ms | {label['cluster']} p95 ms | "
-                   "p95 ratio |")
-        out.append("|---|---|---|---|---|---|")
-
-        def lat(r, key):
-            if r is None:
-                return "–"
-            if not done(r):
-                return f"timed out ({r['completed']} of {r['rounds']})"
-            return ms(r[key])
-
-        for n in ns:
-            a = median(cells.get((m, n, "one"), []), "p95_ms")
-            b = median(cells.get((m, n, "cluster"), []), "p95_ms")
-            q = (f"{b['p95_ms'] / a['p95_ms']:.2f}×"
-                 if done(a) and done(b) and a["p95_ms"] > 0 else "–")
-            out.append(f"| {n:,} | {lat(a, 'p50_ms')} | {lat(a, 'p95_ms')} "
-                       f"| {lat(b, 'p50_ms')} | {lat(b, 'p95_ms')} | {q} |")
-        out.append("")
-        out.append(every_p95(cells, m, ns, ("one", "cluster"),
-                             lambda k: label[k]))
+    lines, one, many = throughput_pair(tps, keys, label,
+                                       "server CPU % (all nodes, one core)")
+    out += lines
+    if one and many and one["deliveries_per_s"] > 0:
+        q = many["deliveries_per_s"] / one["deliveries_per_s"]
+        out.append(f"Goal: {nodes} nodes deliver ≥ "
+                   f"{100 * CLUSTER_GOAL:.0f}% of one node's "
+                   f"deliveries/s (medians): {100 * q:.0f}%, "
+                   + ("met" if q >= CLUSTER_GOAL else "**not met**")
+                   + ".\n")
+    out += broadcast_pair(cells, keys, label)
     return out
 
+
+def tls(rows):
+    """The section "TLS": chat-node over wss:// beside ws://, the two
+    alternating in one run; a ratio, not a goal. Returns the lines."""
+    if not rows:
+        return []
+    label = {"ws": "ws://", "wss": "wss:// (TLS)"}
+    keys = ("ws", "wss")
+    tps, cells = split_runs(rows, lambda r: "wss" if r.get("tls") else "ws")
+    out = ["## TLS\n",
+           "chat-node with `--tls-cert`/`--tls-key` (wss://; chat-bench "
+           "speaks TLS 1.3, the suite OpenSSL picks, without checking the "
+           "certificate) beside the same chat-node without (ws://), both "
+           "pinned to core 0, chat-bench on core 1. The two alternated, a "
+           "fresh process each time; each cell is the run with the median. "
+           "Both go through the same connection type and outbox "
+           "(net/either_socket.hpp): the ratio is what encrypting costs.\n"]
+    lines, _, _ = throughput_pair(tps, keys, label, "server CPU %")
+    out += lines
+    out += broadcast_pair(cells, keys, label)
+    return out
 
 
 def every_p95(cells, m, ns, keys, name):
@@ -287,7 +329,9 @@ def main():
     # report reads the other phases only.
     lat_rows = [r for r in rows if r.get("phase") == "latency"]
     cl_rows = [r for r in rows if r.get("phase") == "cluster"]
-    rows = [r for r in rows if r.get("phase") not in ("latency", "cluster")]
+    tls_rows = [r for r in rows if r.get("phase") == "tls"]
+    rows = [r for r in rows
+            if r.get("phase") not in ("latency", "cluster", "tls")]
     by = {s: {"hold": None, "steps": [], "max": None, "tp": None,
               "tp_runs": []}
           for s in servers}
@@ -508,6 +552,7 @@ def main():
 
     out += lat_section
     out += cluster(cl_rows)
+    out += tls(tls_rows)
 
     # Broadcast p95 against N.
     ns = sorted({r["clients"] for s in servers for r in by[s]["steps"]})

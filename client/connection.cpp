@@ -18,6 +18,10 @@ std::string describe(const ws_client::connection_ptr& con) {
   if (ec == websocketpp::transport::error::timeout
       || ec == websocketpp::error::open_handshake_timeout)
     return "no answer within " + std::to_string(open_timeout_ms / 1000) + " s";
+  namespace socket = websocketpp::transport::asio::socket;
+  if (ec == socket::make_error_code(socket::error::tls_handshake_failed)
+      && con->tls_detail())
+    return "TLS handshake failed: " + con->tls_detail().message();
   if (ec == websocketpp::transport::error::eof)
     return "the server's end closed without a WebSocket close frame";
   if (ec == websocketpp::transport::error::pass_through
@@ -36,9 +40,9 @@ connection::connection(asio::io_context& io, handlers hs)
   client_.set_user_agent("chat-client");
   client_.set_open_handshake_timeout(open_timeout_ms);
   client_.set_close_handshake_timeout(close_timeout_ms);
-  // Called once TCP is connected: from here on a failure is the server's
-  // answer to our handshake, not an unreachable server.
-  client_.set_tcp_post_init_handler([this](connection_hdl hdl) {
+  // Called once TCP is connected (before TLS): from here on a failure is
+  // the server's answer to our handshake, not an unreachable server.
+  client_.set_tcp_pre_init_handler([this](connection_hdl hdl) {
     tcp_connected_ = true;
     no_delay(hdl);
   });
@@ -57,8 +61,20 @@ connection::connection(asio::io_context& io, handlers hs)
     });
 }
 
-std::error_code connection::connect(const std::string& url) {
+std::error_code connection::connect(const std::string& url,
+                                    const std::string& ca_file) {
   std::error_code ec;
+  if (websocketpp::uri{url}.get_secure()) {
+    tls_ = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
+    if (ca_file.empty())
+      tls_->set_default_verify_paths(ec);
+    else
+      tls_->load_verify_file(ca_file, ec);
+    if (ec)
+      return ec;
+    client_.set_context_source([tls = tls_] { return tls; });
+  }
   auto con = client_.get_connection(url, ec);
   if (ec)
     return ec;

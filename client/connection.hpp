@@ -2,16 +2,26 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <system_error>
 
 #include <websocketpp/client.hpp>
 #include <websocketpp/config/asio_no_tls_client.hpp>
 
+#include "net/either_socket.hpp"
+
 namespace client {
 
-/// websocketpp's Asio client configuration, with its logs compiled out.
+/// websocketpp's Asio client configuration, with its logs compiled out;
+/// ws:// or wss://, per URL.
 struct ws_config : websocketpp::config::asio_client {
+  using type = ws_config;
+  struct transport_config : websocketpp::config::asio_client::transport_config {
+    using socket_type = net::either_socket::endpoint;
+  };
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+
   static const websocketpp::log::level elog_level
     = websocketpp::log::elevel::none;
   static const websocketpp::log::level alog_level
@@ -56,9 +66,13 @@ public:
 
   connection(asio::io_context& io, handlers hs);
 
-  /// Starts connecting to a ws:// URL; errors in the URL come back here,
-  /// everything later through the handlers.
-  std::error_code connect(const std::string& url);
+  /// Starts connecting to a ws:// or wss:// URL; errors in the URL (or in
+  /// `ca_file`) come back here, everything later through the handlers. A
+  /// wss:// server's certificate must be valid for the URL's host and
+  /// signed by a CA in `ca_file` (PEM), or by one the system trusts if
+  /// empty.
+  std::error_code connect(const std::string& url,
+                          const std::string& ca_file = {});
 
   /// True between on_open and the start of closing.
   bool is_open() const {
@@ -77,6 +91,7 @@ private:
   void on_close(websocketpp::connection_hdl hdl);
 
   handlers handlers_;
+  std::shared_ptr<asio::ssl::context> tls_;
   ws_client client_;
   websocketpp::connection_hdl hdl_;
   bool tcp_connected_ = false;

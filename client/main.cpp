@@ -19,15 +19,18 @@ namespace {
 
 constexpr const char* default_url = "ws://localhost:8765/";
 
-constexpr const char* usage_text = R"(Usage: chat-client [--url ws://HOST:PORT/]
+constexpr const char* usage_text = R"(Usage: chat-client [--url ws://HOST:PORT/] [--ca-file PEM]
 
 Chats with a chat-node: each line you type is sent as one message, each
 message that arrives is shown as `< message`. /quit or Ctrl-D leaves.
 On a terminal: line editing and history; else plain lines for scripts.
 
 Options:
-  --url URL   the server, ws://HOST:PORT/ (default: ws://localhost:8765/);
-              also accepted as the only argument
+  --url URL   the server, ws://HOST:PORT/ or wss://HOST:PORT/ (TLS)
+              (default: ws://localhost:8765/); also accepted as the only
+              argument
+  --ca-file PEM  for wss://: trust the CAs in this file (a private CA)
+              instead of the system's
   --help      show this and exit
 
 Exit codes:
@@ -98,6 +101,7 @@ const char* signal_name(int signo) {
 /// nothing to run (after --help, or a bad command line).
 struct command_line {
   std::string url = default_url;
+  std::string ca_file;
   std::optional<int> exit_now;
 };
 
@@ -122,6 +126,14 @@ command_line parse(int argc, char** argv) {
       url = argv[++i];
     } else if (arg.rfind("--url=", 0) == 0) {
       url = arg.substr(6);
+    } else if (arg == "--ca-file") {
+      if (i + 1 == argc)
+        return bad("--ca-file needs a value");
+      result.ca_file = argv[++i];
+      continue;
+    } else if (arg.rfind("--ca-file=", 0) == 0) {
+      result.ca_file = arg.substr(10);
+      continue;
     } else if (!arg.empty() && arg[0] == '-') {
       return bad("unknown option " + arg);
     } else {
@@ -135,20 +147,20 @@ command_line parse(int argc, char** argv) {
   websocketpp::uri uri{result.url};
   if (!uri.get_valid())
     return bad("not a URL: " + result.url);
-  if (uri.get_secure())
-    return bad("wss:// needs TLS, which chat-client does not speak: "
-               + result.url);
-  if (uri.get_scheme() != "ws")
-    return bad("not a ws:// URL: " + result.url);
+  if (uri.get_scheme() != "ws" && uri.get_scheme() != "wss")
+    return bad("not a ws:// or wss:// URL: " + result.url);
+  if (!result.ca_file.empty() && !uri.get_secure())
+    return bad("--ca-file is for wss:// URLs: " + result.url);
   return result;
 }
 
 /// Wires the console to the connection and decides how the client ends.
 class chat_client {
 public:
-  chat_client(asio::io_context& io, std::string url)
+  chat_client(asio::io_context& io, std::string url, std::string ca_file)
     : io_(io),
       url_(std::move(url)),
+      ca_file_(std::move(ca_file)),
       console_(client::make_console(io)),
       connection_(
         io, {[this] { on_open(); },
@@ -163,8 +175,10 @@ public:
 
   /// Connects and chats until the end; returns the exit status.
   int run() {
-    if (auto ec = connection_.connect(url_)) {
-      console_->notice("cannot use " + url_ + ": " + ec.message());
+    if (auto ec = connection_.connect(url_, ca_file_)) {
+      console_->notice("cannot use " + url_
+                       + (ca_file_.empty() ? "" : " with " + ca_file_) + ": "
+                       + ec.message());
       return exit_usage;
     }
     signals_.async_wait([this](std::error_code ec, int signo) {
@@ -262,6 +276,7 @@ private:
 
   asio::io_context& io_;
   std::string url_;
+  std::string ca_file_;
   std::unique_ptr<client::console> console_;
   client::connection connection_;
   asio::signal_set signals_;
@@ -278,7 +293,7 @@ int main(int argc, char** argv) {
     return *args.exit_now;
   try {
     asio::io_context io;
-    chat_client client{io, args.url};
+    chat_client client{io, args.url, args.ca_file};
     return client.run();
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "chat-client: internal error: %s\n", ex.what());

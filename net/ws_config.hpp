@@ -10,6 +10,7 @@
 
 #include "actors/interfaces.hpp"
 #include "net/address_counts.hpp"
+#include "net/either_socket.hpp"
 #include "net/outbox_transport.hpp"
 #include "net/read_pacer.hpp"
 #include "net/ws_sink.hpp"
@@ -34,6 +35,8 @@ struct ws_config : websocketpp::config::asio {
     using alog_type = type::alog_type;
     using elog_type = type::elog_type;
     static const bool enable_multithreading = false;
+    /// TLS or plain TCP, as the endpoint is told at start.
+    using socket_type = either_socket::endpoint;
   };
   using transport_type = outbox_endpoint<transport_config>;
 

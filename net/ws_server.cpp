@@ -159,6 +159,10 @@ std::error_code ws_server::listen() {
   return ec;
 }
 
+void ws_server::use_tls(const tls_context& tls) {
+  endpoint_.set_context_source([&tls] { return tls.current(); });
+}
+
 asio::ip::tcp::endpoint ws_server::local_endpoint() {
   std::error_code ec;
   return endpoint_.get_local_endpoint(ec);

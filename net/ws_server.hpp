@@ -16,6 +16,7 @@
 #include "net/http_service.hpp"
 #include "net/read_pacer.hpp"
 #include "net/tcp_socket.hpp"
+#include "net/tls_context.hpp"
 #include "net/ws_config.hpp"
 
 namespace net {
@@ -75,6 +76,11 @@ public:
 
   /// Binds and starts accepting. Port 0 picks a free port.
   std::error_code listen();
+
+  /// Before listen(): every connection speaks TLS with `tls`'s current
+  /// context (wss://, https://). `tls` must outlive the server and have a
+  /// context; reloading it changes what new connections get.
+  void use_tls(const tls_context& tls);
 
   /// The address actually bound, after listen().
   asio::ip::tcp::endpoint local_endpoint();

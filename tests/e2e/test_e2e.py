@@ -47,7 +47,7 @@ RECV_TIMEOUT = float(os.environ.get("CHAT_E2E_TIMEOUT", "3"))
 START_TIMEOUT = 10.0  # for the "listening" line
 EXIT_TIMEOUT = 5.0  # for the process to exit after SIGTERM/SIGINT
 
-LISTENING_RE = re.compile(r"^chat-node listening on ws://127\.0\.0\.1:(\d+)/$")
+LISTENING_RE = re.compile(r"^chat-node listening on wss?://127\.0\.0\.1:(\d+)/$")
 SUMMARY_RE = re.compile(r"^(\d+) clients connected, (\d+) disconnected \((\d+) online\)$")
 
 BINARY_ERROR = "Error: binary frames are not supported"

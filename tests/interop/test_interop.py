@@ -512,8 +512,9 @@ class ChatClientEndingTests(InteropTestCase):
         for args, words in (
             (["--url"], "--url needs a value"),
             (["--bogus"], "unknown option --bogus"),
-            (["--url=http://127.0.0.1:1/"], "not a ws:// URL"),
-            (["--url", "wss://127.0.0.1:1/"], "wss:// needs TLS"),
+            (["--url=http://127.0.0.1:1/"], "not a ws:// or wss:// URL"),
+            (["--ca-file", "ca.pem", "ws://127.0.0.1:1/"], "--ca-file is for wss:// URLs"),
+            (["--ca-file"], "--ca-file needs a value"),
             (["ws://127.0.0.1:1/", "ws://127.0.0.1:2/"], "more than one URL"),
             (["--url=ws://"], "not a URL"),
         ):
