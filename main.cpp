@@ -16,7 +16,6 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/publish.hpp>
-#include <caf/openssl/manager.hpp>
 #include <caf/send.hpp>
 
 #include "actors/lobby_actor.hpp"
@@ -133,19 +132,9 @@ public:
 // The middleman (BASP), only on a clustered node. The same timings on
 // every node: a node with a timeout and a peer without heartbeats would
 // drop a healthy peer.
-void load_middleman(node_config& config, bool tls) {
+void load_middleman(node_config& config) {
   auto timeout = config.cluster.cluster_timeout;
   config.load<caf::io::middleman>();
-  if (tls) {
-    // CAF's TLS client for outbound links: it presents our certificate and
-    // requires the other node's to verify against the CA (its context sets
-    // SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT). Inbound TLS is
-    // the port guard's (cluster/port_guard.hpp says why).
-    config.load<caf::openssl::manager>();
-    config.openssl_certificate = config.cluster.cluster_cert;
-    config.openssl_key = config.cluster.cluster_key;
-    config.openssl_cafile = config.cluster.cluster_ca;
-  }
   config.set("middleman.app-identifiers",
              std::vector<std::string>{"chat-node-cluster-v1"});
   config.set("middleman.enable-automatic-connections", false);
@@ -219,13 +208,13 @@ cluster_port open_cluster(caf::actor_system& system, const node_config& config,
     = std::min(links_config.max_retry, opts.cluster_timeout / 3);
   links_config.lobby = lobby;
   if (plan.tls) {
-    // Connects asynchronously, within the timeout, on the guard's thread:
-    // CAF's own connect would block its middleman for minutes toward a
-    // host whose packets vanish (cluster/link_dialer.hpp).
+    // The TLS client, on the guard's thread: connects asynchronously,
+    // within the timeout (cluster/link_dialer.hpp says why not CAF's
+    // OpenSSL module).
     auto dialer = std::make_shared<cluster::link_dialer>(
-      guard->io(), opts.cluster_timeout);
+      guard->io(), opts.cluster_timeout, tls.client);
     links_config.connector = cluster::spawn_tls_connector(
-      system, std::move(dialer), system.openssl_manager().actor_handle(),
+      system, std::move(dialer), system.middleman().actor_handle(),
       opts.cluster_timeout);
   } else {
     links_config.connector = system.middleman().actor_handle();
@@ -295,7 +284,7 @@ int main(int argc, char** argv) {
   config.lobby.await_cluster = plan.clustered;
   config.lobby.stats = std::make_shared<chat::chat_stats>(opts.cluster_slots);
   if (plan.clustered)
-    load_middleman(config, plan.tls);
+    load_middleman(config);
   raise_file_limit();
   // The figures for /healthz and /metrics: the bridge counts its own, the
   // lobby publishes the chat's; the HTTP handler only reads atomics.

@@ -5,13 +5,14 @@
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
 namespace cluster {
 
-/// One attempt and, once linked, one link: the other node outside, CAF's
-/// TLS client on a loopback port inside. Each way reads only once its
+/// One attempt and, once linked, one link: the other node outside (TLS),
+/// CAF's plain BASP on a loopback port inside. Each way reads only once its
 /// last write is done, so it holds one buffer each way.
 class link_dialer::relay : public std::enable_shared_from_this<relay> {
 public:
@@ -20,7 +21,7 @@ public:
       id_(id),
       done_(std::move(done)),
       resolver_(owner.io_),
-      outside_(owner.io_),
+      outside_(owner.io_, *owner.tls_),
       acceptor_(owner.io_),
       inside_(owner.io_),
       deadline_(owner.io_) {
@@ -47,7 +48,7 @@ public:
           self->fail(ec.message());
           return;
         }
-        asio::async_connect(self->outside_, rs,
+        asio::async_connect(self->outside_.next_layer(), rs,
                             [self](std::error_code ec, const auto&) {
                               self->on_connected(ec);
                             });
@@ -66,7 +67,7 @@ public:
     std::error_code ignored;
     resolver_.cancel();
     deadline_.cancel();
-    outside_.close(ignored);
+    outside_.next_layer().close(ignored);
     acceptor_.close(ignored);
     inside_.close(ignored);
     owner_->relays_.erase(id_);
@@ -87,7 +88,23 @@ private:
       fail(ec.message());
       return;
     }
-    outside_.set_option(asio::ip::tcp::no_delay{true}, ec);
+    outside_.next_layer().set_option(asio::ip::tcp::no_delay{true}, ec);
+    outside_.async_handshake(
+      asio::ssl::stream_base::client,
+      [self = shared_from_this()](std::error_code ec) {
+        if (self->closed_)
+          return;
+        if (ec) {
+          // It refused our certificate, or we its.
+          self->fail("TLS handshake failed: " + ec.message());
+          return;
+        }
+        self->hand_to_caf();
+      });
+  }
+
+  void hand_to_caf() {
+    std::error_code ec;
     // The port stays bound while the relay lives: CAF caches a link by its
     // address, and a port handed out again would find the old one.
     asio::ip::tcp::endpoint loopback{asio::ip::address_v4::loopback(), 0};
@@ -120,8 +137,8 @@ private:
   using buffer = std::array<char, 64 * 1024>;
 
   // Bytes from `from` to `to`, until either closes; then both close.
-  void pump(asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
-            buffer& buf) {
+  template <class From, class To>
+  void pump(From& from, To& to, buffer& buf) {
     from.async_read_some(
       asio::buffer(buf), [self = shared_from_this(), &from, &to,
                           &buf](std::error_code ec, size_t n) {
@@ -144,7 +161,7 @@ private:
   uint64_t id_;
   dialed done_;
   asio::ip::tcp::resolver resolver_;
-  asio::ip::tcp::socket outside_;
+  asio::ssl::stream<asio::ip::tcp::socket> outside_;
   asio::ip::tcp::acceptor acceptor_;
   asio::ip::tcp::socket inside_;
   asio::steady_timer deadline_;
@@ -155,8 +172,9 @@ private:
 };
 
 link_dialer::link_dialer(asio::io_context& io,
-                         std::chrono::nanoseconds timeout)
-  : io_(io), timeout_(timeout) {
+                         std::chrono::nanoseconds timeout,
+                         std::shared_ptr<asio::ssl::context> tls)
+  : io_(io), timeout_(timeout), tls_(std::move(tls)) {
   // nop
 }
 

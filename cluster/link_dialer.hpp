@@ -1,14 +1,19 @@
 #pragma once
 
-// Outbound links with TLS. CAF's OpenSSL middleman connects with a
-// blocking connect() on its own thread: toward a host whose packets vanish
-// (a cut link, a host down) that blocks for the kernel's SYN retries,
-// about two minutes, and every connect asked for meanwhile, to any node,
-// waits behind it. So the dialer connects first, asynchronously and within
-// a deadline, and then hands CAF a loopback port that relays to that
-// connection: CAF's own connect is instant, its TLS client talks end to
-// end with the other node's port guard (cluster/port_guard, the TLS
-// server), and an attempt not linked in time is closed.
+// Outbound links with TLS: the dialer is their TLS client. It connects
+// asynchronously, within a deadline, does the TLS handshake (our
+// certificate; the other node's must verify against the CA), and hands
+// CAF's plain middleman a loopback port that relays to that connection.
+// Not CAF's OpenSSL module, for two reasons found in 0.17.6:
+// - its connect() blocks its middleman's thread: toward a host whose
+//   packets vanish (a cut link, a host down) for the kernel's SYN retries,
+//   about two minutes, and every connect asked for meanwhile waits;
+// - its sessions leave OpenSSL's per-thread error queue uncleared when
+//   CAF's logging is compiled out (Debian's build): after one TLS
+//   connection fails (a node killed, a certificate refused), the next SSL
+//   call on another, healthy connection of the same thread reads the stale
+//   error and closes that one too. Measured: killing node 3 of three
+//   dropped the healthy link between nodes 1 and 2 600 ms later.
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +24,7 @@
 #include <string>
 
 #include <asio/io_context.hpp>
+#include <asio/ssl/context.hpp>
 
 namespace cluster {
 
@@ -31,7 +37,8 @@ public:
 
   /// `timeout` bounds an attempt from dial() until established(): the TCP
   /// connect, CAF's connect to the loopback port and both handshakes.
-  link_dialer(asio::io_context& io, std::chrono::nanoseconds timeout);
+  link_dialer(asio::io_context& io, std::chrono::nanoseconds timeout,
+              std::shared_ptr<asio::ssl::context> tls);
   ~link_dialer();
 
   link_dialer(const link_dialer&) = delete;
@@ -58,6 +65,7 @@ public:
 private:
   asio::io_context& io_;
   std::chrono::nanoseconds timeout_;
+  std::shared_ptr<asio::ssl::context> tls_;
   std::atomic<uint64_t> next_id_{0};
   std::atomic<size_t> open_{0};
   /// Only on the io thread.

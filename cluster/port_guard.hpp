@@ -1,8 +1,9 @@
 #pragma once
 
 // The cluster port: a relay in front of CAF's BASP port that lets only
-// BASP from a connecting node through (cluster/basp_filter) and says on
-// stderr what it refused. CAF 0.17.6 as Debian builds it logs nothing,
+// BASP from a connecting node through (cluster/basp_filter), with TLS
+// only from a node whose certificate our CA signed, and says on stderr
+// what it refused. CAF 0.17.6 as Debian builds it logs nothing,
 // allocates whatever payload a header announces, and keeps a connection
 // that sent less than a header open forever.
 
@@ -35,9 +36,9 @@ struct port_guard_config {
   /// With a context (cluster/tls_context), the port speaks TLS only and
   /// the guard is its TLS server: it checks the other node's certificate
   /// and hands BASP the plain bytes, filtered as without TLS. A relay
-  /// that only passed the ciphertext on could not filter BASP nor tell
-  /// when a handshake is done, and CAF's own TLS server never gives up on
-  /// a handshake that stalls.
+  /// that only passed the ciphertext on (to CAF's OpenSSL module) could
+  /// not filter BASP nor tell when a handshake is done, and CAF's TLS
+  /// server never gives up on a handshake that stalls.
   std::shared_ptr<asio::ssl::context> tls;
   /// Connections still in their (TLS or BASP) handshake, at most: more
   /// are refused at once, so that hosts without a certificate cannot make

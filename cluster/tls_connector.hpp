@@ -1,9 +1,8 @@
 #pragma once
 
 // The connector of peer links (cluster/peer_links) on a node with TLS: the
-// dialer (cluster/link_dialer) connects, CAF's OpenSSL middleman actor
-// links over the dialer's loopback relay (TLS client: it presents our
-// certificate and checks the other node's against the CA).
+// dialer (cluster/link_dialer, the TLS client) connects, CAF's middleman
+// actor links over the dialer's loopback relay.
 
 #include <memory>
 
@@ -16,9 +15,8 @@
 
 namespace cluster {
 
-/// Spawns the connector. `middleman` is
-/// `system.openssl_manager().actor_handle()`; every answer comes within
-/// `timeout`.
+/// Spawns the connector. `middleman` is `system.middleman().actor_handle()`;
+/// every answer comes within `timeout`.
 connector_actor spawn_tls_connector(caf::actor_system& system,
                                     std::shared_ptr<link_dialer> dialer,
                                     caf::io::middleman_actor middleman,

@@ -42,15 +42,18 @@ std::string verify_own(asio::ssl::context& context) {
 
 } // namespace
 
-tls_setup load_tls(const tls_files& files) {
-  tls_setup result;
-  auto context
-    = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+namespace {
+
+// One context with our files, requiring the other end's certificate.
+std::shared_ptr<asio::ssl::context>
+make_context(asio::ssl::context::method method, const tls_files& files,
+             std::string& error) {
+  auto context = std::make_shared<asio::ssl::context>(method);
   auto fail = [&](const std::string& what, const std::string& path,
                   const std::error_code& ec) {
-    result.error = what + ' ' + path + ": "
-                   + ssl_reason(ec ? ec.message() : "not loaded");
-    return result;
+    error = what + ' ' + path + ": "
+            + ssl_reason(ec ? ec.message() : "not loaded");
+    return nullptr;
   };
   std::error_code ec;
   context->set_options(asio::ssl::context::default_workarounds
@@ -73,12 +76,27 @@ tls_setup load_tls(const tls_files& files) {
   context->load_verify_file(files.ca, ec);
   if (ec)
     return fail("cannot load --cluster-ca", files.ca, ec);
-  // Both ends check the other: a client without a certificate is refused.
+  // Both ends check the other: one without a certificate is refused.
   context->set_verify_mode(asio::ssl::verify_peer
                              | asio::ssl::verify_fail_if_no_peer_cert,
                            ec);
   if (ec)
-    return fail("cannot require client certificates with", files.ca, ec);
+    return fail("cannot require certificates with", files.ca, ec);
+  return context;
+}
+
+} // namespace
+
+tls_setup load_tls(const tls_files& files) {
+  tls_setup result;
+  auto context = make_context(asio::ssl::context::tls_server, files,
+                              result.error);
+  if (!context)
+    return result;
+  result.client = make_context(asio::ssl::context::tls_client, files,
+                               result.error);
+  if (!result.client)
+    return result;
   auto why = verify_own(*context);
   if (!why.empty())
     result.warning = "--cluster-cert " + files.cert

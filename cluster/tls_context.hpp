@@ -1,9 +1,8 @@
 #pragma once
 
 // The PEM files of mutual TLS between nodes (--cluster-cert, --cluster-key,
-// --cluster-ca), loaded and checked once at start: CAF's OpenSSL module
-// loads them again per connection and throws (ending the process) when it
-// cannot, so a file that does not load must stop the node before that.
+// --cluster-ca), loaded and checked once at start, as the TLS contexts of
+// the cluster port (server) and of the dialer (client).
 
 #include <memory>
 #include <string>
@@ -23,6 +22,9 @@ struct tls_files {
 /// against the CA), or why not.
 struct tls_setup {
   std::shared_ptr<asio::ssl::context> context;
+  /// The same files as a TLS client (cluster/link_dialer): presents our
+  /// certificate and requires the other node's to verify against the CA.
+  std::shared_ptr<asio::ssl::context> client;
   /// Why the files do not load (one line), empty when they do.
   std::string error;
   /// Why our own certificate does not verify against the CA (the other

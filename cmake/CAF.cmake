@@ -8,9 +8,7 @@ endif()
 find_path(CAF_INCLUDE_DIR caf/all.hpp)
 find_library(CAF_CORE_LIBRARY caf_core)
 find_library(CAF_IO_LIBRARY caf_io)
-find_library(CAF_OPENSSL_LIBRARY caf_openssl)
-if(NOT CAF_INCLUDE_DIR OR NOT CAF_CORE_LIBRARY OR NOT CAF_IO_LIBRARY
-   OR NOT CAF_OPENSSL_LIBRARY)
+if(NOT CAF_INCLUDE_DIR OR NOT CAF_CORE_LIBRARY OR NOT CAF_IO_LIBRARY)
   message(FATAL_ERROR "CAF 0.17 not found: install libcaf-dev "
                       "(scripts/deps does) or use conan/")
 endif()
@@ -27,9 +25,3 @@ add_library(CAF::io SHARED IMPORTED)
 set_target_properties(CAF::io PROPERTIES
   IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
   INTERFACE_LINK_LIBRARIES CAF::core)
-
-# TLS between nodes (caf::openssl::manager).
-add_library(CAF::openssl SHARED IMPORTED)
-set_target_properties(CAF::openssl PROPERTIES
-  IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
-  INTERFACE_LINK_LIBRARIES CAF::io)

@@ -534,11 +534,19 @@ class PartitionTests(tc.ClusterTestCase):
         self.assertLessEqual(worst_backlog, cap, "the backlog toward a silent node passed the cap")
         self.assertGreater(sent * len(line), cap, "the test sent less than the cap")
         self.assertLess(worst_delay, 0.5 * SCALE, "a line to node 2 took long while node 3 was silent")
-        await c1.expect(disconnected(3), skip=())
+        await self.expect_all(c1, [disconnected(3)], why=" once node 3 is dropped")
+        _, body = await self.http(n1, "/metrics")
+        drops = re.search(r"^chat_peer_backlog_drops_total (\d+)", body, re.M)
+        sys.stderr.write(f"  node 3 dropped by node 1 for its backlog "
+                         f"{drops.group(1) if drops else '?'} time(s) "
+                         f"(else for its silence)\n")
         net.mend(3)
         await self.wait_peers(nodes, 2, timeout=15 * SCALE)
         await self.expect_all(c1, [connected(3)])
+        await self.expect_all(c2, [connected(3)], skip=(disconnected(3),))
+        await self.expect_all(c3, [disconnected(1), disconnected(2), connected(1), connected(2)])
         await self.relay_to_all(c3, [c1, c2], "back again")
+        await self.relay_to_all(c1, [c2, c3], "welcome back")
 
 
 if __name__ == "__main__":
