@@ -365,11 +365,11 @@ void port_guard::accept() {
     if (!ec) {
       if (handshaking_ >= config_.max_handshaking) {
         std::error_code ignored;
-        auto peer = to_text(socket.remote_endpoint(ignored));
-        socket.close(ignored);
-        say("refused " + peer + " on the cluster port: "
-            + std::to_string(handshaking_)
+        // Said before the close, so that whoever sees the close can read it.
+        say("refused " + to_text(socket.remote_endpoint(ignored))
+            + " on the cluster port: " + std::to_string(handshaking_)
             + " connections are in their handshake already");
+        socket.close(ignored);
       } else {
         std::make_shared<relay>(*this, std::move(socket))->start();
       }
