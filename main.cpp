@@ -191,7 +191,12 @@ cluster_port open_cluster(caf::actor_system& system, const node_config& config,
   // With TLS the cluster port may face other hosts; BASP's own port stays
   // on loopback, reached only through the guard.
   auto basp_host = plan.tls ? std::string{"127.0.0.1"} : plan.host;
-  guard_config.listen = {asio::ip::make_address(plan.host), port};
+  std::error_code ec;
+  auto listen_address = asio::ip::make_address(plan.host, ec);
+  if (ec)
+    return refuse("--cluster-host must be an IP address of this host ("
+                  + ec.message() + ")");
+  guard_config.listen = {listen_address, port};
   guard_config.handshake_timeout = opts.cluster_timeout;
   guard_config.log = say_cluster;
   auto guard = std::make_unique<cluster::port_guard>(std::move(guard_config));
