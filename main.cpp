@@ -24,8 +24,11 @@
 #include "actors/lobby_actor.hpp"
 #include "actors/session_actor.hpp"
 #include "cluster/cluster_options.hpp"
+#include "cluster/link_dialer.hpp"
 #include "cluster/peer_links.hpp"
 #include "cluster/port_guard.hpp"
+#include "cluster/tls_connector.hpp"
+#include "cluster/tls_context.hpp"
 #include "net/http_service.hpp"
 #include "net/metrics.hpp"
 #include "net/tls_context.hpp"
@@ -125,8 +128,16 @@ public:
                      "port where the other nodes of the cluster link to this "
                      "one, 0 picks one (default: none, no cluster)")
       .add(cluster.cluster_host, "cluster-host",
-           "loopback address the cluster port listens on (default: "
-           "127.0.0.1)")
+           "address the cluster port listens on and other nodes reach this "
+           "one on; not loopback only with TLS (default: 127.0.0.1)")
+      .add(cluster.cluster_cert, "cluster-cert",
+           "PEM certificate (chain) of this node for TLS between nodes, "
+           "signed by --cluster-ca (default: none, no TLS)")
+      .add(cluster.cluster_key, "cluster-key",
+           "PEM private key of --cluster-cert (default: none)")
+      .add(cluster.cluster_ca, "cluster-ca",
+           "PEM CA certificate every node's certificate must verify against "
+           "(default: none)")
       .add(cluster.peers, "peers",
            "comma-separated host:port cluster ports of running nodes to "
            "join, e.g. 127.0.0.1:9765 (default: none)")
@@ -175,6 +186,8 @@ void say_cluster(const std::string& line) {
 // The peer links, reached through the guard on the cluster port.
 struct cluster_port {
   cluster::cluster_actor links;
+  /// With TLS: the connector links use (cluster/tls_connector).
+  cluster::connector_actor connector;
   std::unique_ptr<cluster::port_guard> guard;
   /// Where other nodes reach it, e.g. "127.0.0.1:9765".
   std::string address;
@@ -189,7 +202,36 @@ cluster_port open_cluster(caf::actor_system& system, const node_config& config,
   auto& opts = config.cluster;
   auto port = *opts.cluster_port;
   auto where = cluster::to_string({plan.host, port});
+  auto refuse = [&](const std::string& why) {
+    std::cerr << "chat-node: cannot open cluster port " << where << ": " << why
+              << '\n';
+    return cluster_port{};
+  };
+  cluster::port_guard_config guard_config;
+  cluster::tls_setup tls;
+  if (plan.tls) {
+    tls = cluster::load_tls(
+      {opts.cluster_cert, opts.cluster_key, opts.cluster_ca});
+    if (!tls.error.empty())
+      return refuse(tls.error);
+    if (!tls.warning.empty())
+      say_cluster("warning: " + tls.warning);
+    guard_config.tls = tls.context;
+  }
+  // With TLS the cluster port may face other hosts; BASP's own port stays
+  // on loopback, reached only through the guard.
+  auto basp_host = plan.tls ? std::string{"127.0.0.1"} : plan.host;
+  std::error_code ec;
+  auto listen_address = asio::ip::make_address(plan.host, ec);
+  if (ec)
+    return refuse("--cluster-host must be an IP address of this host ("
+                  + ec.message() + ")");
+  guard_config.listen = {listen_address, port};
+  guard_config.handshake_timeout = opts.cluster_timeout;
+  guard_config.log = say_cluster;
+  auto guard = std::make_unique<cluster::port_guard>(std::move(guard_config));
   cluster::peer_links_config links_config;
+  links_config.tls = plan.tls;
   links_config.node = opts.node_index;
   links_config.slots = opts.cluster_slots;
   links_config.host = plan.host;
@@ -200,32 +242,41 @@ cluster_port open_cluster(caf::actor_system& system, const node_config& config,
   links_config.max_retry
     = std::min(links_config.max_retry, opts.cluster_timeout / 3);
   links_config.lobby = lobby;
-  links_config.connector = system.middleman().actor_handle();
+  if (plan.tls) {
+    // The TLS client, on the guard's thread: connects asynchronously,
+    // within the timeout (cluster/link_dialer.hpp says why not CAF's
+    // OpenSSL module).
+    auto dialer = std::make_shared<cluster::link_dialer>(
+      guard->io(), opts.cluster_timeout, tls.client);
+    links_config.connector = cluster::spawn_tls_connector(
+      system, std::move(dialer), system.middleman().actor_handle(),
+      opts.cluster_timeout);
+  } else {
+    links_config.connector = system.middleman().actor_handle();
+  }
   links_config.log = say_cluster;
+  // Ours to stop with TLS (the middleman stops itself).
+  auto connector = plan.tls ? links_config.connector
+                            : cluster::connector_actor{};
   auto links = system.spawn(cluster::peer_links, std::move(links_config));
   auto fail = [&](const std::string& why) {
-    std::cerr << "chat-node: cannot open cluster port " << where << ": " << why
-              << '\n';
     caf::anon_send_exit(links, caf::exit_reason::user_shutdown);
-    return cluster_port{};
+    if (connector)
+      caf::anon_send_exit(connector, caf::exit_reason::user_shutdown);
+    return refuse(why);
   };
   // BASP listens on a free port of the same host; only the guard speaks to
   // it. SO_REUSEADDR: a restarted node rebinds despite old TIME_WAITs.
-  auto basp = caf::io::publish(links, 0, plan.host.c_str(), true);
+  auto basp = caf::io::publish(links, 0, basp_host.c_str(), true);
   if (!basp)
     return fail(system.render(basp.error()));
-  auto host = asio::ip::make_address(plan.host);
-  cluster::port_guard_config guard_config;
-  guard_config.listen = {host, port};
-  guard_config.basp = {host, *basp};
-  guard_config.handshake_timeout = opts.cluster_timeout;
-  guard_config.log = say_cluster;
-  auto guard = std::make_unique<cluster::port_guard>(std::move(guard_config));
+  guard->set_basp({asio::ip::make_address(basp_host), *basp});
   if (auto ec = guard->open())
     return fail(ec.message());
   auto bound = guard->port();
   caf::anon_send(links, cluster::start_atom_v, bound);
-  return {links, std::move(guard), cluster::to_string({plan.host, bound})};
+  return {links, connector, std::move(guard),
+          cluster::to_string({plan.host, bound})};
 }
 
 // Every client is a socket: allow as many as the hard limit does.
@@ -327,6 +378,9 @@ int main(int argc, char** argv) {
     caf::anon_send_exit(lobby, caf::exit_reason::user_shutdown);
     if (links)
       caf::anon_send_exit(links, caf::exit_reason::user_shutdown);
+    if (cluster_side.connector)
+      caf::anon_send_exit(cluster_side.connector,
+                          caf::exit_reason::user_shutdown);
   };
   if (plan.clustered) {
     cluster_side = open_cluster(system, config, plan, lobby);

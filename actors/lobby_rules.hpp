@@ -154,17 +154,20 @@ void tell_peer(lobby_ptr self, node_index node, const Ts&... xs) {
     return;
   auto& p = i->second;
   auto bytes = wire_size(xs...);
+  // A message that would take the backlog past the cap is not sent: the
+  // peer is dropped instead, so the backlog never passes the cap.
+  if (p.sent - p.acked + bytes > self->state.config.max_peer_backlog_bytes) {
+    drop_peer(self, node);
+    return;
+  }
   self->send(p.lobby, peer_atom_v, xs...);
   p.sent += bytes;
   auto& stats = *self->state.config.stats;
   stats.peer_messages_sent.fetch_add(1, std::memory_order_relaxed);
   stats.peer_bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
-  auto backlog = p.sent - p.acked;
   if (node - 1 < stats.peer_backlog_bytes.size())
-    stats.peer_backlog_bytes[node - 1].store(backlog,
+    stats.peer_backlog_bytes[node - 1].store(p.sent - p.acked,
                                              std::memory_order_relaxed);
-  if (backlog > self->state.config.max_peer_backlog_bytes)
-    drop_peer(self, node);
 }
 
 template <class... Ts>

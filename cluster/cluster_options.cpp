@@ -6,8 +6,8 @@ namespace {
 
 const char* const no_tls
   = "is not a loopback address: links between nodes are not encrypted "
-    "(TLS between nodes does not exist yet), so they stay on 127.0.0.0/8 "
-    "or ::1";
+    "without TLS (--cluster-cert, --cluster-key and --cluster-ca), so they "
+    "stay on 127.0.0.0/8 or ::1";
 
 } // namespace
 
@@ -33,11 +33,23 @@ cluster_plan check_cluster_options(const cluster_options& opts) {
     return plan;
   }
   plan.clustered = true;
+  auto tls_files = !opts.cluster_cert.empty() + !opts.cluster_key.empty()
+                   + !opts.cluster_ca.empty();
+  if (tls_files != 0 && tls_files != 3)
+    return refuse("--cluster-cert, --cluster-key and --cluster-ca go "
+                  "together: TLS between nodes needs all three");
+  plan.tls = tls_files == 3;
   plan.host = normalize_host(opts.cluster_host);
-  if (!is_loopback_host(plan.host))
+  // Our address is what we tell the other nodes to reach us on.
+  if (plan.tls && (plan.host == "0.0.0.0" || plan.host == "::"))
+    return refuse("--cluster-host=" + opts.cluster_host
+                  + " is no address other nodes can reach this one on: "
+                    "name this host's own address (the nodes tell each "
+                    "other where they are)");
+  if (!plan.tls && !is_loopback_host(plan.host))
     return refuse("--cluster-host=" + opts.cluster_host + ' ' + no_tls);
   for (auto& peer : peers.addresses)
-    if (!is_loopback_host(peer.host))
+    if (!plan.tls && !is_loopback_host(peer.host))
       return refuse("--peers: " + to_string(peer) + ' ' + no_tls);
   if (opts.cluster_timeout < min_cluster_timeout)
     return refuse("--cluster-timeout must be at least 100ms");

@@ -27,6 +27,12 @@ struct cluster_options {
   std::string peers;
   caf::timespan cluster_timeout = std::chrono::seconds{3};
   uint64_t max_peer_backlog_bytes = 16 * 1024 * 1024;
+  /// PEM files for mutual TLS between nodes: this node's certificate
+  /// (chain), its private key, and the CA both ends check the other's
+  /// certificate against. All three or none.
+  std::string cluster_cert;
+  std::string cluster_key;
+  std::string cluster_ca;
 };
 
 /// The options, checked.
@@ -38,14 +44,18 @@ struct cluster_plan {
   /// Where the cluster port listens, normalized (see peer_address).
   std::string host;
   std::vector<peer_address> peers;
+  /// Links use TLS (--cluster-cert, --cluster-key, --cluster-ca): the
+  /// cluster port and the peers may be on any address.
+  bool tls = false;
 };
 
 /// Below this, heartbeats would be a busy loop and every hiccup a loss.
 constexpr caf::timespan min_cluster_timeout = std::chrono::milliseconds{100};
 
-/// Checks `opts`: the node index within the slots, a loopback cluster host
-/// and loopback peers (links are not encrypted), peers that parse, a
-/// usable timeout and backlog cap.
+/// Checks `opts`: the node index within the slots, the TLS files all
+/// three or none, a loopback cluster host and loopback peers unless links
+/// use TLS, peers that parse, a usable timeout and backlog cap. Whether
+/// the files hold what they should is cluster/tls_files' part.
 cluster_plan check_cluster_options(const cluster_options& opts);
 
 /// BASP sends a heartbeat every `heartbeat_interval` and, on its next tick,

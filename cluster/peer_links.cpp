@@ -179,8 +179,8 @@ void learn(self_pointer self, const std::vector<std::string>& known) {
   auto& st = self->state;
   for (auto& text : known) {
     auto parsed = parse_known_entry(text);
-    // Links are not encrypted: the same rule as for --peers.
-    if (!parsed || !is_loopback_host(parsed->second.host))
+    // Without TLS links are not encrypted: the same rule as for --peers.
+    if (!parsed || (!st.config.tls && !is_loopback_host(parsed->second.host)))
       continue;
     auto key = to_string(parsed->second);
     if (key == st.self_address)

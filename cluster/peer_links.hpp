@@ -107,6 +107,9 @@ struct peer_links_config {
   uint32_t slots = 1;
   /// Where our cluster port listens; start_atom brings the port.
   std::string host = "127.0.0.1";
+  /// Links use TLS: nodes on other hosts may be linked (else only
+  /// loopback addresses are, whatever a linked node says).
+  bool tls = false;
   /// Nodes to join at start (--peers); the rest is learned from them.
   std::vector<peer_address> peers;
   /// Every request to another node gives up after this (a lost node never

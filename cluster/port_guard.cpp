@@ -9,6 +9,7 @@
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
@@ -31,8 +32,12 @@ std::string to_text(const asio::ip::tcp::endpoint& ep) {
 /// One connection on the cluster port: the node outside, BASP inside. The
 /// way in is filtered; the way out is BASP's own bytes. Each way reads
 /// only once its last write is done, so the relay holds one buffer each.
+/// With TLS the guard is the TLS server of the node outside and filters
+/// what it decrypted.
 class port_guard::relay : public std::enable_shared_from_this<relay> {
 public:
+  using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
+
   relay(port_guard& guard, asio::ip::tcp::socket outside)
     : guard_(guard),
       outside_(std::move(outside)),
@@ -41,28 +46,95 @@ public:
       filter_(guard.config_.max_payload) {
     std::error_code ec;
     peer_ = to_text(outside_.remote_endpoint(ec));
+    if (guard_.config_.tls)
+      tls_ = std::make_unique<tls_stream>(std::move(outside_),
+                                          *guard_.config_.tls);
   }
 
   void start() {
     std::error_code ec;
-    outside_.set_option(asio::ip::tcp::no_delay{true}, ec);
+    raw().set_option(asio::ip::tcp::no_delay{true}, ec);
     if (ec)
       guard_.say("cannot set TCP_NODELAY for " + peer_ + ": " + ec.message());
+    ++guard_.handshaking_;
     deadline_.expires_after(guard_.config_.handshake_timeout);
     deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
-      if (!ec && !self->filter_.handshake_passed())
-        self->refuse("no BASP handshake within the cluster timeout");
+      if (ec || self->filter_.handshake_passed())
+        return;
+      self->refuse(self->tls_ && !self->tls_done_
+                     ? "no TLS handshake within the cluster timeout"
+                     : "no BASP handshake within the cluster timeout");
     });
-    read_outside();
+    if (!tls_) {
+      read_outside();
+      return;
+    }
+    // A TLS connection starts with a handshake record (22): anything else
+    // is plain text, most likely a node without TLS options.
+    raw().async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](std::error_code ec) {
+                       if (self->closed_)
+                         return;
+                       if (ec) {
+                         self->close();
+                         return;
+                       }
+                       unsigned char first = 0;
+                       auto n = ::recv(self->raw().native_handle(), &first, 1,
+                                       MSG_PEEK | MSG_DONTWAIT);
+                       if (n <= 0) {
+                         self->close();
+                         return;
+                       }
+                       if (first != 22) {
+                         self->refuse("plain text, not TLS: this cluster "
+                                      "port takes TLS only (a node without "
+                                      "--cluster-cert?)");
+                         return;
+                       }
+                       self->tls_handshake();
+                     });
   }
 
 private:
-  void read_outside() {
-    outside_.async_read_some(
-      asio::buffer(from_outside_),
-      [self = shared_from_this()](std::error_code ec, size_t n) {
-        self->on_outside(ec, n);
+  asio::ip::tcp::socket& raw() {
+    return tls_ ? tls_->next_layer() : outside_;
+  }
+
+  // Runs `f` with the stream to the node outside: TLS or plain.
+  template <class F>
+  void with_outside(F&& f) {
+    if (tls_)
+      f(*tls_);
+    else
+      f(outside_);
+  }
+
+  void tls_handshake() {
+    tls_->async_handshake(
+      asio::ssl::stream_base::server,
+      [self = shared_from_this()](std::error_code ec) {
+        if (self->closed_)
+          return;
+        if (ec) {
+          // Without a certificate, with one from another CA, or one our
+          // CA did not sign: OpenSSL says which.
+          self->refuse("TLS handshake failed: " + ec.message());
+          return;
+        }
+        self->tls_done_ = true;
+        self->read_outside();
       });
+  }
+
+  void read_outside() {
+    with_outside([this](auto& stream) {
+      stream.async_read_some(
+        asio::buffer(from_outside_),
+        [self = shared_from_this()](std::error_code ec, size_t n) {
+          self->on_outside(ec, n);
+        });
+    });
   }
 
   void on_outside(std::error_code ec, size_t n) {
@@ -83,6 +155,7 @@ private:
       // BASP sees the connection only once a handshake came through.
       deadline_.cancel();
       connected_ = true;
+      --guard_.handshaking_;
       ++guard_.clients_[filter_.client_node()];
       inside_.async_connect(guard_.config_.basp,
                             [self = shared_from_this()](std::error_code ec) {
@@ -137,13 +210,15 @@ private:
             self->read_inside();
           return;
         }
-        asio::async_write(self->outside_, asio::buffer(self->from_inside_, n),
-                          [self](std::error_code ec, size_t) {
-                            if (ec)
-                              self->outside_closed();
-                            else
-                              self->read_inside();
-                          });
+        self->with_outside([&](auto& stream) {
+          asio::async_write(stream, asio::buffer(self->from_inside_, n),
+                            [self](std::error_code ec, size_t) {
+                              if (ec)
+                                self->outside_closed();
+                              else
+                                self->read_inside();
+                            });
+        });
       });
   }
 
@@ -175,7 +250,7 @@ private:
   // never saw our server handshake.
   bool peer_closed() {
     char byte;
-    auto n = ::recv(outside_.native_handle(), &byte, 1,
+    auto n = ::recv(raw().native_handle(), &byte, 1,
                     MSG_PEEK | MSG_DONTWAIT);
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK
                       && errno != EINTR);
@@ -209,15 +284,21 @@ private:
       if (i != guard_.clients_.end() && --i->second == 0)
         guard_.clients_.erase(i);
     }
+    if (!connected_ && !closed_)
+      --guard_.handshaking_;
     closed_ = true;
     std::error_code ignored;
     deadline_.cancel();
-    outside_.close(ignored);
+    // No TLS close_notify: the node outside learns of the close from TCP.
+    raw().close(ignored);
     inside_.close(ignored);
   }
 
   port_guard& guard_;
+  /// The node outside: this socket, or (with TLS) tls_'s.
   asio::ip::tcp::socket outside_;
+  std::unique_ptr<tls_stream> tls_;
+  bool tls_done_ = false;
   asio::ip::tcp::socket inside_;
   asio::steady_timer deadline_;
   basp_filter filter_;
@@ -282,7 +363,16 @@ void port_guard::accept() {
     if (ec == asio::error::operation_aborted)
       return;
     if (!ec) {
-      std::make_shared<relay>(*this, std::move(socket))->start();
+      if (handshaking_ >= config_.max_handshaking) {
+        std::error_code ignored;
+        // Said before the close, so that whoever sees the close can read it.
+        say("refused " + to_text(socket.remote_endpoint(ignored))
+            + " on the cluster port: " + std::to_string(handshaking_)
+            + " connections are in their handshake already");
+        socket.close(ignored);
+      } else {
+        std::make_shared<relay>(*this, std::move(socket))->start();
+      }
       accept();
       return;
     }

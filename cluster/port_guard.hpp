@@ -1,8 +1,9 @@
 #pragma once
 
 // The cluster port: a relay in front of CAF's BASP port that lets only
-// BASP from a connecting node through (cluster/basp_filter) and says on
-// stderr what it refused. CAF 0.17.6 as Debian builds it logs nothing,
+// BASP from a connecting node through (cluster/basp_filter), with TLS
+// only from a node whose certificate our CA signed, and says on stderr
+// what it refused. CAF 0.17.6 as Debian builds it logs nothing,
 // allocates whatever payload a header announces, and keeps a connection
 // that sent less than a header open forever.
 
@@ -17,6 +18,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "cluster/basp_filter.hpp"
@@ -28,8 +30,20 @@ struct port_guard_config {
   asio::ip::tcp::endpoint listen;
   /// Where CAF's BASP listens (a port of its own on the same host).
   asio::ip::tcp::endpoint basp;
-  /// A connection must bring a whole client handshake within this.
+  /// A connection must bring a whole client handshake (after its TLS
+  /// handshake, with TLS) within this.
   std::chrono::nanoseconds handshake_timeout = std::chrono::seconds{3};
+  /// With a context (cluster/tls_context), the port speaks TLS only and
+  /// the guard is its TLS server: it checks the other node's certificate
+  /// and hands BASP the plain bytes, filtered as without TLS. A relay
+  /// that only passed the ciphertext on (to CAF's OpenSSL module) could
+  /// not filter BASP nor tell when a handshake is done, and CAF's TLS
+  /// server never gives up on a handshake that stalls.
+  std::shared_ptr<asio::ssl::context> tls;
+  /// Connections still in their (TLS or BASP) handshake, at most: more
+  /// are refused at once, so that hosts without a certificate cannot make
+  /// the node hold more than this many sockets and buffers.
+  unsigned max_handshaking = 64;
   uint32_t max_payload = max_basp_payload;
   /// One line per refused connection (stderr in the node); at most a few
   /// per `log_window`, the rest counted in one line at its end.
@@ -38,9 +52,11 @@ struct port_guard_config {
 };
 
 /// Owns a thread of its own, so that cluster traffic never waits for the
-/// clients' Asio thread nor the other way round. Not a security boundary:
-/// it keeps junk and accidents away from BASP, while anyone on this host
-/// can still reach BASP's own port (hence loopback only).
+/// clients' Asio thread nor the other way round. Without TLS not a
+/// security boundary: it keeps junk and accidents away from BASP, while
+/// anyone on this host can still reach BASP's own port (hence loopback
+/// only). With TLS, only nodes with a certificate from the CA get through
+/// (BASP's own port stays on loopback).
 class port_guard {
 public:
   explicit port_guard(port_guard_config config);
@@ -49,12 +65,23 @@ public:
   port_guard(const port_guard&) = delete;
   port_guard& operator=(const port_guard&) = delete;
 
+  /// Where BASP listens, when it was not known at construction; before
+  /// open().
+  void set_basp(asio::ip::tcp::endpoint basp) {
+    config_.basp = basp;
+  }
+
   /// Binds and listens (SO_REUSEADDR, as a restarted node must rebind)
   /// and starts relaying on the guard's thread.
   std::error_code open();
 
   /// The port bound, after open().
   uint16_t port() const;
+
+  /// The guard's event loop (cluster/link_dialer runs there too).
+  asio::io_context& io() {
+    return io_;
+  }
 
   /// Closes every connection and joins the thread.
   void stop();
@@ -78,6 +105,8 @@ private:
   asio::steady_timer unsaid_timer_;
   /// Open connections by the node id of their client handshake.
   std::map<std::string, unsigned> clients_;
+  /// Connections that have not brought their handshake yet.
+  unsigned handshaking_ = 0;
 };
 
 } // namespace cluster

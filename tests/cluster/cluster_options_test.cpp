@@ -65,20 +65,50 @@ TEST_CASE("the node index lies within the slots", "[cluster-options]") {
         == "--cluster-slots must be at least 1");
 }
 
-TEST_CASE("links stay on loopback until TLS exists", "[cluster-options]") {
+TEST_CASE("links stay on loopback without TLS", "[cluster-options]") {
   auto opts = cluster_test::clustered();
   for (auto host : {"0.0.0.0", "10.1.2.3", "::", "example.com"}) {
     opts.cluster_host = host;
     auto error = check_cluster_options(opts).error;
     INFO(error);
     CHECK(error.rfind(std::string{"--cluster-host="} + host, 0) == 0);
-    CHECK(error.find("TLS between nodes does not exist yet")
+    CHECK(error.find("not encrypted without TLS (--cluster-cert, "
+                     "--cluster-key and --cluster-ca)")
           != std::string::npos);
   }
   auto remote = cluster_test::clustered("127.0.0.1:9765,10.0.0.7:9765");
   auto error = check_cluster_options(remote).error;
   CHECK(error.rfind("--peers: 10.0.0.7:9765 is not a loopback address", 0)
         == 0);
+}
+
+TEST_CASE("with TLS a cluster port and peers may be on any address",
+          "[cluster-options]") {
+  auto opts = cluster_test::clustered("10.0.0.7:9765,example.com:9765");
+  opts.cluster_host = "10.0.0.9";
+  opts.cluster_cert = "node.pem";
+  opts.cluster_key = "node.key";
+  opts.cluster_ca = "ca.pem";
+  auto plan = check_cluster_options(opts);
+  CHECK(plan.error.empty());
+  CHECK(plan.tls);
+  CHECK(plan.host == "10.0.0.9");
+  CHECK(plan.peers.size() == 2);
+  // The other nodes are told our address: it must be one they can reach.
+  opts.cluster_host = "0.0.0.0";
+  CHECK(check_cluster_options(opts).error.rfind(
+          "--cluster-host=0.0.0.0 is no address other nodes can reach", 0)
+        == 0);
+  opts.cluster_host = "10.0.0.9";
+  // Two of three is a mistake, not plain links.
+  opts.cluster_ca.clear();
+  CHECK(check_cluster_options(opts).error
+        == "--cluster-cert, --cluster-key and --cluster-ca go together: TLS "
+           "between nodes needs all three");
+  opts.cluster_host = "127.0.0.1";
+  opts.peers.clear();
+  CHECK(!check_cluster_options(opts).error.empty());
+  CHECK(!check_cluster_options(cluster_test::clustered()).tls);
 }
 
 TEST_CASE("unparsable peers, timeouts and caps are refused",

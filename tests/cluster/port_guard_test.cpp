@@ -94,8 +94,10 @@ struct guard_fixture {
   echo_server basp;
   std::mutex mtx;
   std::vector<std::string> lines;
+  unsigned max_handshaking;
   cluster::port_guard guard{[this] {
     cluster::port_guard_config config;
+    config.max_handshaking = max_handshaking;
     config.listen = {asio::ip::make_address("127.0.0.1"), 0};
     config.basp = basp.endpoint();
     config.handshake_timeout = 300ms;
@@ -108,7 +110,8 @@ struct guard_fixture {
   }()};
   asio::io_context io;
 
-  guard_fixture() {
+  explicit guard_fixture(unsigned max_handshaking = 64)
+    : max_handshaking(max_handshaking) {
     REQUIRE(!guard.open());
   }
 
@@ -179,6 +182,34 @@ TEST_CASE("the cluster port refuses and logs what is not BASP; BASP never "
   // None reached BASP: not even the last one's handshake, refused in the
   // same read as the header after it.
   CHECK(fx.basp.accepted == 0);
+}
+
+TEST_CASE("connections in their handshake are capped: one more is refused "
+          "at once",
+          "[port-guard]") {
+  cluster_test::guard_fixture fx{2};
+  auto first = fx.connect();
+  auto second = fx.connect();
+  auto t0 = std::chrono::steady_clock::now();
+  auto third = fx.connect();
+  CHECK(cluster_test::guard_fixture::closed(third));
+  // At once, not after the handshake timeout (300 ms).
+  CHECK(std::chrono::steady_clock::now() - t0 < 250ms);
+  auto lines = fx.said();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find(": 2 connections are in their handshake already")
+        != std::string::npos);
+  // Once one of them is through, there is room again.
+  auto handshake = cluster_test::guard_header(1, 5) + "hello";
+  std::string echoed(handshake.size(), '\0');
+  asio::write(first, asio::buffer(handshake));
+  asio::read(first, asio::buffer(echoed));
+  auto fourth = fx.connect();
+  asio::write(fourth, asio::buffer(handshake));
+  asio::read(fourth, asio::buffer(echoed));
+  CHECK(echoed == handshake);
+  CHECK(fx.basp.accepted == 2);
+  CHECK(fx.said().size() == 1);
 }
 
 TEST_CASE("a flood of refusals is said in a few lines, then counted",

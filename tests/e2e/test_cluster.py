@@ -135,16 +135,18 @@ def stderr_text(node, start=0, limit=3000):
 class ClusterTestCase(ChatNodeTestCase):
     """Base: start cluster members, wait for their links, check what clients see."""
 
-    async def spawn(self, args, cluster=None, name="chat-node"):
-        """Starts chat-node with `args` (after --host/--port=0); waits for its
+    async def spawn(self, args, cluster=None, name="chat-node", prefix=(),
+                    cluster_host="127.0.0.1"):
+        """Starts chat-node with `args` (after --host/--port=0), after the
+        command `prefix` if any (e.g. `ip netns exec NS`); waits for its
         listening line and, when `cluster` is (K, M, port), for its line
-        `chat-node cluster node K of M on 127.0.0.1:PORT`."""
+        `chat-node cluster node K of M on <cluster_host>:PORT`."""
         binary = node_binary()
         if not binary.exists():
             self.fail(
                 f"chat-node binary not found at {binary}; build it first or pass --node PATH"
             )
-        argv = [str(binary), "--host=127.0.0.1", "--port=0", *args]
+        argv = [*prefix, str(binary), "--host=127.0.0.1", "--port=0", *args]
         stderr_file = tempfile.TemporaryFile()
         proc = await asyncio.create_subprocess_exec(
             *argv,
@@ -184,7 +186,7 @@ class ClusterTestCase(ChatNodeTestCase):
                 m = CLUSTER_LINE_RE.match(line)
                 if m and cluster is not None:
                     k, slots, cport = cluster
-                    expected = f"chat-node cluster node {k} of {slots} on 127.0.0.1:{cport}"
+                    expected = f"chat-node cluster node {k} of {slots} on {cluster_host}:{cport}"
                     if line != expected:
                         raise AssertionError(f"{name} printed {line!r}, expected {expected!r}")
                     cluster_line = line
@@ -204,6 +206,8 @@ class ClusterTestCase(ChatNodeTestCase):
         node = Node(proc, port, stderr_file, argv)
         node.name = name
         node.cluster_args = list(args)
+        node.prefix = tuple(prefix)
+        node.cluster_host = cluster_host
         node.stdout_first = seen
         self.addAsyncCleanup(node.kill)
         self.addCleanup(self._dump_if_failed, node)  # runs before the kill
@@ -238,7 +242,8 @@ class ClusterTestCase(ChatNodeTestCase):
     async def restart(self, old):
         """The same options again, after `old` died."""
         node = await self.spawn(old.cluster_args, cluster=(old.index, SLOTS, old.cluster_port),
-                                name=f"{old.name} (restarted)")
+                                name=f"{old.name} (restarted)", prefix=old.prefix,
+                                cluster_host=old.cluster_host)
         node.index = old.index
         node.cluster_port = old.cluster_port
         return node
