@@ -328,12 +328,16 @@ void ws_server::pass_on(const ws_connection_ptr& con, ws_message_ptr msg) {
 }
 
 // Pings every client that was silent for a whole interval; websocketpp
-// calls the pong-timeout handler for those that do not answer.
+// calls the pong-timeout handler for those that do not answer. A client
+// whose last ping is still unanswered and unjudged is left alone: a new
+// ping would restart websocketpp's pong timer, and with --pong-timeout
+// longer than --ping-interval it would never be judged.
 void ws_server::ping_idle_clients() {
   auto now = steady_clock::now();
   for (auto& hdl : open_)
     if (auto con = connection(hdl);
-        con && now - con->last_heard >= config_.ping_interval) {
+        con && now - con->last_heard >= config_.ping_interval
+        && con->pinged_at <= con->last_heard) {
       con->pinged_at = now;
       std::error_code ec;
       con->ping("", ec);

@@ -32,7 +32,6 @@ TAG = f"{os.getpid() % 100000}"
 NODE_NS, CLIENT_NS = f"chatnode{TAG}", f"chatclient{TAG}"
 NODE_IF, CLIENT_IF = f"cn{TAG}", f"cc{TAG}"
 NODE_IP, CLIENT_IP = "10.213.0.1", "10.213.0.2"
-INTERVAL, TIMEOUT = 1.0, 1.0  # --ping-interval, --pong-timeout (s)
 CLOSE_TIMEOUT = 2.0  # the node's close handshake timeout
 
 # The client, in its namespace: a polite WebSocket client (websockets
@@ -99,11 +98,11 @@ class VanishedHostTests(unittest.IsolatedAsyncioTestCase):
         subprocess.run(["ip", "link", "del", NODE_IF], capture_output=True,
                        timeout=10)
 
-    async def start_node(self):
+    async def start_node(self, interval, timeout):
         args = ["ip", "netns", "exec", NODE_NS, str(node_binary()),
                 f"--host={NODE_IP}", "--port=0",
-                f"--ping-interval={int(INTERVAL * 1000)}ms",
-                f"--pong-timeout={int(TIMEOUT * 1000)}ms"]
+                f"--ping-interval={int(interval * 1000)}ms",
+                f"--pong-timeout={int(timeout * 1000)}ms"]
         stderr_file = tempfile.TemporaryFile()
         # `ip netns exec` execs the node: the process is the node.
         proc = await asyncio.create_subprocess_exec(
@@ -150,15 +149,23 @@ class VanishedHostTests(unittest.IsolatedAsyncioTestCase):
         return proc
 
     async def test_a_client_whose_host_vanishes_is_dropped_within_the_bound(self):
-        node = await self.start_node()
+        await self.check_dropped_within_the_bound(1.0, 1.0)
+
+    async def test_the_bound_holds_with_a_pong_timeout_longer_than_the_interval(self):
+        """A ping while the last one is unanswered would restart the pong
+        timer: the client must not be pinged again before it is judged."""
+        await self.check_dropped_within_the_bound(0.4, 1.2)
+
+    async def check_dropped_within_the_bound(self, interval, timeout):
+        node = await self.start_node(interval, timeout)
         await self.start_client(node)
         # A keepalive period: pinged, answered, still there.
-        await asyncio.sleep(INTERVAL + TIMEOUT)
+        await asyncio.sleep(interval + timeout)
         self.assertEqual((await self.stats(node))["connections"], 1)
         ip("-n", CLIENT_NS, "link", "set", CLIENT_IF, "down")
         down = time.monotonic()
         noticed = gone = None
-        while time.monotonic() - down < INTERVAL + TIMEOUT + CLOSE_TIMEOUT + 5:
+        while time.monotonic() - down < interval + timeout + CLOSE_TIMEOUT + 5:
             if noticed is None and (await self.stats(node))["ping_timeouts"]:
                 noticed = time.monotonic() - down
             if gone is None and not sockets_to(node.proc.pid, CLIENT_IP):
@@ -166,16 +173,16 @@ class VanishedHostTests(unittest.IsolatedAsyncioTestCase):
             if noticed is not None and gone is not None:
                 break
             await asyncio.sleep(0.05)
-        figure(f"vanished host (--ping-interval={INTERVAL:g}s "
-               f"--pong-timeout={TIMEOUT:g}s): dropped after (s)",
+        figure(f"vanished host (--ping-interval={interval:g}s "
+               f"--pong-timeout={timeout:g}s): dropped after (s)",
                f"{noticed:.2f}" if noticed is not None else "never")
         figure("vanished host: the node's socket gone after (s)",
                f"{gone:.2f}" if gone is not None else "never")
         self.assertIsNotNone(noticed, "the vanished client was not dropped")
-        self.assertLess(noticed, INTERVAL + TIMEOUT + 0.5)
+        self.assertLess(noticed, interval + timeout + 0.5)
         self.assertIsNotNone(gone, "the node's socket to it stayed: "
                              f"{sockets_to(node.proc.pid, CLIENT_IP)}")
-        self.assertLess(gone, INTERVAL + TIMEOUT + CLOSE_TIMEOUT + 1)
+        self.assertLess(gone, interval + timeout + CLOSE_TIMEOUT + 1)
         self.assertEqual((await self.stats(node))["connections"], 0)
 
 
