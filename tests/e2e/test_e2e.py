@@ -164,6 +164,19 @@ class Node:
     def signal(self, signum):
         os.kill(self.proc.pid, signum)  # not proc.send_signal(): it may reap, see _kill_group
 
+    async def stats(self):
+        """The figures of the node's SIGUSR1 line, as a dict."""
+        seen = len(self.stdout_after)
+        self.signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            for line in self.stdout_after[seen:]:
+                if line.startswith("chat-node stats:"):
+                    pairs = (kv.split("=") for kv in line.split()[2:])
+                    return {k: int(v) for k, v in pairs}
+            await asyncio.sleep(0.02)
+        raise AssertionError("no stats line after SIGUSR1")
+
     async def wait_exit(self, timeout):
         try:
             return await asyncio.wait_for(self.proc.wait(), timeout)

@@ -121,16 +121,7 @@ class VanishedHostTests(unittest.IsolatedAsyncioTestCase):
         return node
 
     async def stats(self, node):
-        seen = len(node.stdout_after)
-        node.signal(signal.SIGUSR1)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            for line in node.stdout_after[seen:]:
-                if line.startswith("chat-node stats:"):
-                    pairs = (kv.split("=") for kv in line.split()[2:])
-                    return {k: int(v) for k, v in pairs}
-            await asyncio.sleep(0.02)
-        self.fail("no stats line after SIGUSR1")
+        return await node.stats()
 
     async def start_client(self, node):
         proc = await asyncio.create_subprocess_exec(
