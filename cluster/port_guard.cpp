@@ -45,7 +45,9 @@ public:
       deadline_(guard.io_),
       filter_(guard.config_.max_payload) {
     std::error_code ec;
-    peer_ = to_text(outside_.remote_endpoint(ec));
+    auto peer = outside_.remote_endpoint(ec);
+    from_ = peer.address();
+    peer_ = to_text(peer);
     if (guard_.config_.tls)
       tls_ = std::make_unique<tls_stream>(std::move(outside_),
                                           *guard_.config_.tls);
@@ -56,7 +58,7 @@ public:
     raw().set_option(asio::ip::tcp::no_delay{true}, ec);
     if (ec)
       guard_.say("cannot set TCP_NODELAY for " + peer_ + ": " + ec.message());
-    ++guard_.handshaking_;
+    guard_.handshake_started(from_);
     deadline_.expires_after(guard_.config_.handshake_timeout);
     deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
       if (ec || self->filter_.handshake_passed())
@@ -155,7 +157,7 @@ private:
       // BASP sees the connection only once a handshake came through.
       deadline_.cancel();
       connected_ = true;
-      --guard_.handshaking_;
+      guard_.handshake_ended(from_);
       ++guard_.clients_[filter_.client_node()];
       inside_.async_connect(guard_.config_.basp,
                             [self = shared_from_this()](std::error_code ec) {
@@ -285,7 +287,7 @@ private:
         guard_.clients_.erase(i);
     }
     if (!connected_ && !closed_)
-      --guard_.handshaking_;
+      guard_.handshake_ended(from_);
     closed_ = true;
     std::error_code ignored;
     deadline_.cancel();
@@ -304,6 +306,7 @@ private:
   basp_filter filter_;
   basp_watch watch_;
   std::string peer_;
+  asio::ip::address from_;
   bool connected_ = false;
   bool outside_gone_ = false;
   /// The node outside had closed before BASP's server handshake went out.
@@ -357,18 +360,39 @@ void port_guard::stop() {
   thread_.join();
 }
 
+void port_guard::handshake_started(const asio::ip::address& from) {
+  ++handshaking_;
+  ++handshaking_from_[from];
+}
+
+void port_guard::handshake_ended(const asio::ip::address& from) {
+  --handshaking_;
+  auto i = handshaking_from_.find(from);
+  if (i != handshaking_from_.end() && --i->second == 0)
+    handshaking_from_.erase(i);
+}
+
 void port_guard::accept() {
   acceptor_.async_accept([this](std::error_code ec,
                                 asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted)
       return;
     if (!ec) {
-      if (handshaking_ >= config_.max_handshaking) {
-        std::error_code ignored;
+      std::error_code ignored;
+      auto from = socket.remote_endpoint(ignored);
+      auto of_it = handshaking_from_.find(from.address());
+      auto from_it = of_it == handshaking_from_.end() ? 0u : of_it->second;
+      std::string full;
+      if (handshaking_ >= config_.max_handshaking)
+        full = std::to_string(handshaking_)
+               + " connections are in their handshake already";
+      else if (from_it >= config_.max_handshaking_per_address)
+        full = std::to_string(from_it) + " connections from "
+               + from.address().to_string()
+               + " are in their handshake already";
+      if (!full.empty()) {
         // Said before the close, so that whoever sees the close can read it.
-        say("refused " + to_text(socket.remote_endpoint(ignored))
-            + " on the cluster port: " + std::to_string(handshaking_)
-            + " connections are in their handshake already");
+        say("refused " + to_text(from) + " on the cluster port: " + full);
         socket.close(ignored);
       } else {
         std::make_shared<relay>(*this, std::move(socket))->start();

@@ -44,6 +44,10 @@ struct port_guard_config {
   /// are refused at once, so that hosts without a certificate cannot make
   /// the node hold more than this many sockets and buffers.
   unsigned max_handshaking = 64;
+  /// Of those, at most this many from one address: one host cannot take
+  /// every place and keep the other nodes from linking. Room for the
+  /// nodes of one host linking at once.
+  unsigned max_handshaking_per_address = 8;
   uint32_t max_payload = max_basp_payload;
   /// One line per refused connection (stderr in the node); at most a few
   /// per `log_window`, the rest counted in one line at its end.
@@ -105,8 +109,12 @@ private:
   asio::steady_timer unsaid_timer_;
   /// Open connections by the node id of their client handshake.
   std::map<std::string, unsigned> clients_;
-  /// Connections that have not brought their handshake yet.
+  /// Connections that have not brought their handshake yet, in all and
+  /// by address.
   unsigned handshaking_ = 0;
+  std::map<asio::ip::address, unsigned> handshaking_from_;
+  void handshake_started(const asio::ip::address& from);
+  void handshake_ended(const asio::ip::address& from);
 };
 
 } // namespace cluster

@@ -13,10 +13,15 @@ namespace {
 template <int Name>
 using tcp_int = asio::detail::socket_option::integer<IPPROTO_TCP, Name>;
 
-int whole_seconds_at_least_one(std::chrono::milliseconds dt) {
+// Whole seconds, rounded up, from 1 to `most` (what Linux accepts).
+int whole_seconds(std::chrono::milliseconds dt, long long most) {
   auto s = (dt.count() + 999) / 1000;
-  return static_cast<int>(std::clamp<long long>(s, 1, 32767));
+  return static_cast<int>(std::clamp<long long>(s, 1, most));
 }
+
+// Linux's bounds: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPCNT.
+constexpr long long max_keep_idle = 32767;
+constexpr long long max_keep_count = 127;
 
 } // namespace
 
@@ -45,7 +50,7 @@ std::optional<std::string> set_client_options(asio::ip::tcp::socket& socket,
   if (ec)
     return failed("SO_KEEPALIVE");
   socket.set_option(
-    tcp_int<TCP_KEEPIDLE>{whole_seconds_at_least_one(options.idle)}, ec);
+    tcp_int<TCP_KEEPIDLE>{whole_seconds(options.idle, max_keep_idle)}, ec);
   if (ec)
     return failed("TCP_KEEPIDLE");
   // Then a probe a second; TCP_USER_TIMEOUT, not the count, decides.
@@ -53,7 +58,7 @@ std::optional<std::string> set_client_options(asio::ip::tcp::socket& socket,
   if (ec)
     return failed("TCP_KEEPINTVL");
   socket.set_option(
-    tcp_int<TCP_KEEPCNT>{whole_seconds_at_least_one(options.grace)}, ec);
+    tcp_int<TCP_KEEPCNT>{whole_seconds(options.grace, max_keep_count)}, ec);
   if (ec)
     return failed("TCP_KEEPCNT");
   auto user_timeout = std::clamp<long long>(

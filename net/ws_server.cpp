@@ -367,6 +367,10 @@ void ws_server::forget_address(ws_connection& con) {
 void ws_server::on_pong_timeout(const ws_connection_ptr& con) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
+  // websocketpp's pong timer outlives a connection that ended meanwhile.
+  if (con->get_state() != websocketpp::session::state::open
+      || con->sink.dropping())
+    return;
   std::error_code ec;
   auto facts = read_tcp_facts(con->get_raw_socket(), ec);
   if (ec)

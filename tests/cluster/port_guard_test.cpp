@@ -95,9 +95,11 @@ struct guard_fixture {
   std::mutex mtx;
   std::vector<std::string> lines;
   unsigned max_handshaking;
+  unsigned max_per_address;
   cluster::port_guard guard{[this] {
     cluster::port_guard_config config;
     config.max_handshaking = max_handshaking;
+    config.max_handshaking_per_address = max_per_address;
     config.listen = {asio::ip::make_address("127.0.0.1"), 0};
     config.basp = basp.endpoint();
     config.handshake_timeout = 300ms;
@@ -110,14 +112,17 @@ struct guard_fixture {
   }()};
   asio::io_context io;
 
-  explicit guard_fixture(unsigned max_handshaking = 64)
-    : max_handshaking(max_handshaking) {
+  explicit guard_fixture(unsigned max_handshaking = 64,
+                         unsigned max_per_address = 64)
+    : max_handshaking(max_handshaking), max_per_address(max_per_address) {
     REQUIRE(!guard.open());
   }
 
-  /// A blocking client that gives up reading after 5 s.
-  tcp::socket connect() {
+  /// A blocking client from `from` that gives up reading after 5 s.
+  tcp::socket connect(const char* from = "127.0.0.1") {
     tcp::socket s{io};
+    s.open(tcp::v4());
+    s.bind({asio::ip::make_address(from), 0});
     s.connect({asio::ip::make_address("127.0.0.1"), guard.port()});
     timeval limit{5, 0};
     setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit,
@@ -209,6 +214,36 @@ TEST_CASE("connections in their handshake are capped: one more is refused "
   asio::read(fourth, asio::buffer(echoed));
   CHECK(echoed == handshake);
   CHECK(fx.basp.accepted == 2);
+  CHECK(fx.said().size() == 1);
+}
+
+TEST_CASE("one address cannot take every place for connections in their "
+          "handshake",
+          "[port-guard]") {
+  cluster_test::guard_fixture fx{64, 2};
+  auto first = fx.connect("127.0.0.2");
+  auto second = fx.connect("127.0.0.2");
+  auto third = fx.connect("127.0.0.2");
+  CHECK(cluster_test::guard_fixture::closed(third));
+  auto lines = fx.said();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find(": 2 connections from 127.0.0.2 are in their "
+                      "handshake already")
+        != std::string::npos);
+  // Another address links meanwhile.
+  auto handshake = cluster_test::guard_header(1, 5) + "hello";
+  std::string echoed(handshake.size(), '\0');
+  auto other = fx.connect("127.0.0.3");
+  asio::write(other, asio::buffer(handshake));
+  asio::read(other, asio::buffer(echoed));
+  CHECK(echoed == handshake);
+  // Once one of the first two is through, its address has room again.
+  asio::write(first, asio::buffer(handshake));
+  asio::read(first, asio::buffer(echoed));
+  auto fourth = fx.connect("127.0.0.2");
+  asio::write(fourth, asio::buffer(handshake));
+  asio::read(fourth, asio::buffer(echoed));
+  CHECK(echoed == handshake);
   CHECK(fx.said().size() == 1);
 }
 

@@ -27,17 +27,19 @@ struct bridge_fixture {
   chat::chat_stats chat;
   net::http_service http{net::web_files(), net::node_metrics(bridge, chat),
                          bridge, net::http_service::clock::now()};
-  net::ws_server server{
-    [] {
-      net::ws_server_config config;
-      config.host = "127.0.0.1";
-      config.port = 0;
-      return config;
-    }(),
-    [](chat::client_link_ptr) { return chat::session_actor{}; }, bridge, http};
+  net::ws_server server;
   std::thread loop;
 
-  bridge_fixture() {
+  static net::ws_server_config on_loopback(net::ws_server_config config) {
+    config.host = "127.0.0.1";
+    config.port = 0;
+    return config;
+  }
+
+  explicit bridge_fixture(net::ws_server_config config = {})
+    : server(on_loopback(std::move(config)),
+             [](chat::client_link_ptr) { return chat::session_actor{}; },
+             bridge, http) {
     REQUIRE_FALSE(server.listen());
     loop = std::thread{[this] { server.run(); }};
   }
@@ -140,4 +142,21 @@ TEST_CASE("the bridge bounds a client's kernel queue and lets the kernel "
   CHECK(option(SOL_SOCKET, SO_KEEPALIVE) != 0);
   CHECK(option(IPPROTO_TCP, TCP_KEEPIDLE) == 30);
   CHECK(option(IPPROTO_TCP, TCP_USER_TIMEOUT) == 40'000);
+}
+
+TEST_CASE("a pong timeout past the kernel's keepalive count still sets the "
+          "kernel's user timeout",
+          "[bridge]") {
+  net::ws_server_config config;
+  config.ping_interval = std::chrono::seconds{30};
+  config.pong_timeout = std::chrono::seconds{200}; // TCP_KEEPCNT caps at 127
+  bridge_fixture node{config};
+  asio::io_context io;
+  auto client = open_websocket(io, node.port());
+  int fd = find_socket(client.remote_endpoint(), client.local_endpoint());
+  REQUIRE(fd >= 0);
+  int value = 0;
+  socklen_t len = sizeof(value);
+  REQUIRE(getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &value, &len) == 0);
+  CHECK(value == 230'000);
 }
