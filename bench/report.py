@@ -3,7 +3,7 @@
 
 usage: report.py RESULTS.jsonl RESULTS.md PLOT.png "SERVER ..." ["PHASE ..."]
 
-PHASE: hold broadcast throughput latency cluster (default: all). Only what the
+PHASE: hold broadcast throughput latency cluster scale (default: all). Only what the
 phases measured is written; a run of some phases says so at the top.
 """
 import datetime
@@ -49,7 +49,8 @@ def ms(v):
     return f"{v:.2f}" if v < 10 else f"{v:,.1f}"
 
 
-ALL_PHASES = ["hold", "broadcast", "throughput", "latency", "cluster"]
+ALL_PHASES = ["hold", "broadcast", "throughput", "latency", "cluster",
+              "scale"]
 # A round that never finished is recorded as 1e9 ms.
 TIMED_OUT_MS = 1e8
 
@@ -260,6 +261,281 @@ def cluster(rows):
 
 
 
+SC_BYTES_GOAL = 8192
+SC_P95_GOAL_MS = 500
+
+
+def perf_top(path, lines=14):
+    """The heaviest rows of a flat `perf report --stdio`, or []."""
+    try:
+        rows = [l.split() for l in open(path)
+                if l.strip() and not l.startswith("#")]
+    except OSError:
+        return []
+    # perf pads every column to its widest symbol, and ends with two
+    # columns of "-" without call graphs.
+    rows = [r[:-2] if r[-2:] == ["-", "-"] else r for r in rows]
+    return [(f"{r[0]:>7}  {r[1]:<16} {r[2]:<20} " + " ".join(r[3:]))[:118]
+            for r in rows[:lines] if len(r) >= 3]
+
+
+def scale(rows, src):
+    """The section "Cluster at scale" (issue 14) from the scale phase."""
+    if not rows:
+        return []
+    # "chat-node": one node alone, beside the cluster in the same run.
+    alone = [r for r in rows if r.get("server") == "chat-node"]
+    rows = [r for r in rows if r.get("server") != "chat-node"]
+    hold = next((r for r in rows if r["scenario"] == "hold"), None)
+    hold1 = next((r for r in alone if r["scenario"] == "hold"), None)
+    loss = next((r for r in rows if r["scenario"] == "loss"), None)
+    steps = sorted((r for r in rows if r["scenario"] == "broadcast"),
+                   key=lambda r: r["clients"])
+    steps1 = {r["clients"]: r for r in alone
+              if r["scenario"] == "broadcast"}
+    tps = [r for r in rows if r["scenario"] == "throughput"]
+    splits = [r for r in rows if r["scenario"] == "split"]
+    loads = [r for r in rows if r["scenario"] == "load"]
+    out = ["## Cluster at scale, issue 14\n"]
+    nodes = (hold or (steps[0] if steps else {})).get("nodes")
+    out.append(
+        f"One chat of {nodes} chat-node processes (node K of {nodes} slots, "
+        "a full mesh over loopback), every node pinned to core 0, one "
+        "chat-bench on core 1 holding every client itself: for this phase "
+        "bench/run raises chat-bench's open-file limit with `prlimit` (as "
+        "root; the hard limit here is 20,000, fs.nr_open 1,048,576), so "
+        "that one clock sees a line reach all its recipients. The nodes "
+        "keep the 20,000 limit; each holds its share. Clients go "
+        "round-robin over the nodes (client i to node i mod "
+        f"{nodes}, so evenly) from 127.0.0.2-9. Beside it, in the same "
+        "run, one chat-node alone (no cluster option) on core 0, with as "
+        "many clients as its own file limit allows.\n")
+    goals = []
+    if hold:
+        mib = (hold["server_rss_after"] - hold["server_rss_before"]) / 2**20
+        out.append("### Hold, then kill -9 one node\n")
+        h1 = hold1 or {}
+
+        def one(key, f=lambda v: fmt(v)):
+            return f(h1[key]) if key in h1 else "–"
+        mib1 = ((h1["server_rss_after"] - h1["server_rss_before"]) / 2**20
+                if h1 else 0)
+        out.append(f"| metric | {nodes} nodes | 1 node alone |")
+        out.append("|---|---|---|")
+        out.append(f"| clients held | {hold['open']:,} of "
+                   f"{hold['clients']:,} ({hold['failed']:,} failed) | "
+                   + (f"{h1['open']:,} of {h1['clients']:,}" if h1 else "–")
+                   + " |")
+        out.append(f"| connects per second | {fmt(hold['connects_per_s'])} "
+                   f"({hold['connect_s']:.1f} s for all) | "
+                   f"{one('connects_per_s')} |")
+        out.append(f"| RSS of all nodes, idle (and linked) | "
+                   f"{hold['server_rss_before'] / 2**20:,.1f} MiB | "
+                   + one("server_rss_before",
+                         lambda v: f"{v / 2**20:,.1f} MiB") + " |")
+        out.append(f"| RSS of all nodes, clients held | "
+                   f"{hold['server_rss_after'] / 2**20:,.1f} MiB "
+                   f"(+{mib:,.1f} MiB) | "
+                   + one("server_rss_after",
+                         lambda v: f"{v / 2**20:,.1f} MiB (+{mib1:,.1f} MiB)")
+                   + " |")
+        out.append(f"| server bytes per idle client (all nodes) | "
+                   f"{hold['bytes_per_client']:,} | "
+                   f"{one('bytes_per_client')} |")
+        out.append(f"| chat-bench CPU % | {hold['bench_cpu_pct']:.1f} | "
+                   + one("bench_cpu_pct", lambda v: f"{v:.1f}") + " |")
+        goals.append((f"hold 100,000 clients on ≥ 6 nodes",
+                      f"{hold['open']:,} on {nodes}",
+                      hold["open"] >= 100000 and nodes >= 6))
+        goals.append(("≤ 8 KiB server memory per idle client, all nodes",
+                      f"{hold['bytes_per_client']:,} bytes",
+                      hold["bytes_per_client"] <= SC_BYTES_GOAL))
+    if loss:
+        told = ("–" if loss["all_told_ms"] < 0
+                else f"{loss['all_told_ms']:,.0f}")
+        out.append(f"| node killed (kill -9) | node {loss['killed_node']}, "
+                   f"{loss['killed_clients']:,} clients | – |")
+        out.append(f"| surviving clients told that all of them left | "
+                   f"{loss['told']:,} of {loss['survivors']:,} | – |")
+        out.append(f"| ms from the kill until the first was told | "
+                   f"{loss['first_told_ms']:,.0f} | – |")
+        out.append(f"| ms until every survivor was told (p50, p95) | "
+                   f"{told} ({loss['told_p50_ms']:,.0f}, "
+                   f"{loss['told_p95_ms']:,.0f}) | – |")
+        out.append(f"| survivors told of more departures than that | "
+                   f"{loss['over_told']:,} | – |")
+        out.append(f"| surviving clients dropped | "
+                   f"{loss['survivors_dropped']:,} | – |")
+        out.append("")
+        out.append("A survivor counts as told once the departures it was "
+                   "sent (`Client N disconnected` counts 1, the large-room "
+                   "summary `<A> clients connected, <D> disconnected "
+                   "(<K> online)` counts D) add up to the killed node's "
+                   "clients; the summary goes out once a second, so up to "
+                   "a second of the time is that rule's.\n")
+        goals.append(("node loss: surviving clients dropped = 0",
+                      f"{loss['survivors_dropped']:,}",
+                      loss["survivors_dropped"] == 0))
+        goals.append(("node loss: every survivor told",
+                      f"{loss['told']:,} of {loss['survivors']:,} in "
+                      f"{told} ms", loss["all_told"]))
+    elif hold:
+        out.append("")
+    if steps:
+        def largest_of(runs):
+            best = 0
+            for r in runs:
+                if (not done(r) or r["open"] != r["clients"]
+                        or r["p95_ms"] > SC_P95_GOAL_MS):
+                    break
+                best = r["clients"]
+            return best
+        largest = largest_of(steps)
+        largest1 = largest_of([steps1[n] for n in sorted(steps1)])
+        out.append(f"### Broadcast, {steps[0]['in_flight']} lines in flight, "
+                   f"{steps[0]['rounds']} lines per N\n")
+        out.append("| N | per node | p50 ms | p95 ms | p99 ms | "
+                   "deliveries/s | nodes' CPU % (one core) | "
+                   "chat-bench CPU % | lines done |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for r in steps:
+            out.append(
+                f"| {r['clients']:,} | {r['clients'] // r['nodes']:,} | "
+                f"{ms(r['p50_ms'])} | {ms(r['p95_ms'])} | "
+                f"{ms(r['p99_ms'])} | {fmt(r['deliveries_per_s'])} | "
+                f"{r.get('server_cpu_pct', 0):.0f} | "
+                f"{r['bench_cpu_pct']:.0f} | "
+                f"{r['completed']} of {r['rounds']} |")
+        out.append("")
+        if steps1:
+            out.append("One node alone, in the same run:\n")
+            out.append("| N | p50 ms | p95 ms | p99 ms | deliveries/s | "
+                       "node's CPU % | chat-bench CPU % | lines done |")
+            out.append("|---|---|---|---|---|---|---|---|")
+            for n in sorted(steps1):
+                r = steps1[n]
+                out.append(
+                    f"| {n:,} | {ms(r['p50_ms'])} | {ms(r['p95_ms'])} | "
+                    f"{ms(r['p99_ms'])} | {fmt(r['deliveries_per_s'])} | "
+                    f"{r.get('server_cpu_pct', 0):.0f} | "
+                    f"{r['bench_cpu_pct']:.0f} | "
+                    f"{r['completed']} of {r['rounds']} |")
+            out.append("")
+        out.append(f"Largest N with p95 ≤ {SC_P95_GOAL_MS} ms: {largest:,} "
+                   f"on {nodes} nodes"
+                   + (f", {largest1:,} on one node alone (whose file limit "
+                      "caps its steps)" if steps1 else "") + ".\n")
+        goals.append((f"broadcast: largest N with p95 ≤ {SC_P95_GOAL_MS} ms "
+                      "= 100,000", f"{largest:,}", largest >= 100000))
+    if tps:
+        out.append("### Multi-core: nodes sharing one client port "
+                   "(--reuse-port)\n")
+        out.append(
+            "Throughput (closed loop, as above) with "
+            f"{tps[0]['clients']:,} clients on one port: 1 node (core 0, "
+            "chat-bench on core 1) beside 2 nodes of one chat that share it "
+            "with `--reuse-port` (node 1 on core 0, node 2 on core 1, "
+            "chat-bench free to use either: on 2 cores the generator "
+            "competes with the second node). The kernel spreads the "
+            "connections over the port's nodes by hash. The two setups "
+            "alternated, a fresh process each time; each cell is the run "
+            "with the median deliveries/s.\n")
+        by = {}
+        for r in tps:
+            by.setdefault(r["server"], []).append(r)
+        med = {}
+        for k, v in by.items():
+            v.sort(key=lambda r: r["deliveries_per_s"])
+            med[k] = v[(len(v) - 1) // 2]
+        one = med.get("chat-node-reuse-port-1")
+        two = med.get("chat-node-reuse-port-2")
+
+        def ns_per(r):
+            return (1e9 * r["server_cpu_s"] / r["deliveries"]
+                    if r and r.get("deliveries") else None)
+        out.append("| metric | 1 node | 2 nodes | ratio |")
+        out.append("|---|---|---|---|")
+        for name, key, dig in [("deliveries/s", "deliveries_per_s", 0),
+                               ("latency p50 ms", "p50_ms", 1),
+                               ("latency p99 ms", "p99_ms", 1),
+                               ("nodes' CPU % (sum)", "server_cpu_pct", 1),
+                               ("chat-bench CPU %", "bench_cpu_pct", 1),
+                               ("clients dropped", "dropped", 0)]:
+            a = one.get(key) if one else None
+            b = two.get(key) if two else None
+            ratio = (f"{b / a:.2f}×" if a and b is not None
+                     and key != "dropped" else "–")
+            out.append(f"| {name} | {fmt(a, dig)} | {fmt(b, dig)} | "
+                       f"{ratio} |")
+        a, b = ns_per(one), ns_per(two)
+        if a and b:
+            out.append(f"| nodes' CPU ns per delivery | {a:.1f} | {b:.1f} "
+                       f"| {b / a:.2f}× |")
+        out.append("")
+        for k in ("chat-node-reuse-port-1", "chat-node-reuse-port-2"):
+            if k in by:
+                out.append(f"Deliveries/s of every run ({k[-1]} "
+                           f"node{'s' if k[-1] != '1' else ''}): "
+                           + ", ".join(fmt(r["deliveries_per_s"])
+                                       for r in sorted(by[k],
+                                                       key=lambda r: r["run"]))
+                           + ".")
+        sp = [r["per_node"] for r in splits if r["nodes"] == 2]
+        if sp:
+            out.append("Clients per node (2 nodes, from `ss` while held): "
+                       + "; ".join(" + ".join(f"{c:,}" for c in s)
+                                   for s in sp) + ".")
+        out.append("")
+        if one and two and a and b:
+            n = one["clients"]
+            # Per delivery: d (a recipient's frame) plus, for each node
+            # that handles the line, f / n (the line itself): 1 node
+            # d + f/n, 2 nodes d + 2f/n.
+            f = n * (b - a)
+            d = a - f / n
+            k16 = 16e9 / (d + 16 * f / n) if d + 16 * f / n > 0 else None
+            out.append(
+                "Projection to 16 cores: the nodes' CPU per delivery is "
+                "d + K·f/N for K nodes and N clients, d a recipient's "
+                "frame and f what each node spends on every line once "
+                "(reading or relaying it). From the two columns: "
+                f"d = {d:.1f} ns, f = {f / 1000:,.2f} µs."
+                + (f" Sixteen nodes, one per core, with the generator "
+                   f"elsewhere, would then deliver about {k16:,.0f} "
+                   f"deliveries/s at N = {n:,} "
+                   f"({k16 / one['deliveries_per_s']:.1f}× one node here), "
+                   "if nothing else is shared (the kernel's loopback and "
+                   "the memory bus are)." if k16 else "") + "\n")
+    if loads:
+        out.append("Load average (1, 5, 15 min) at the start and end of "
+                   "each run: " + "; ".join(
+                       f"{r['of'].split()[0].replace('--scenario=', '')} "
+                       f"({r['server']}, run {r['run']}): "
+                       f"{r['load_start']} → {r['load_end']}"
+                       for r in loads) + ".\n")
+    here = os.path.dirname(src)
+    for name, what in [("loss", "the hold and the kill"),
+                       ("broadcast", "the broadcast steps"),
+                       ("multicore", "the 2 nodes' first throughput run")]:
+        top = perf_top(os.path.join(here, f"perf-{name}.txt"))
+        dso = perf_top(os.path.join(here, f"perf-{name}-dso.txt"), 8)
+        if top:
+            out.append(f"Profile of the nodes during {what} (`perf record "
+                       "-F 499` on every node; share of the samples by "
+                       "thread and object, then the heaviest symbols):\n")
+            out.append("```")
+            out += dso + [""] + top
+            out.append("```\n")
+    if goals:
+        out.append("### Against the goals of issue 14, at scale\n")
+        out.append("| goal | measured | met |")
+        out.append("|---|---|---|")
+        for g, m, ok in goals:
+            out.append(f"| {g} | {m} | {'yes' if ok else '**no**'} |")
+        out.append("")
+    return out
+
+
 def every_p95(cells, m, ns, keys, name):
     """The line under a latency table: each key's p95 of every run, per N.
     `cells` maps (in-flight, N, key) to that cell's runs."""
@@ -287,7 +563,9 @@ def main():
     # report reads the other phases only.
     lat_rows = [r for r in rows if r.get("phase") == "latency"]
     cl_rows = [r for r in rows if r.get("phase") == "cluster"]
-    rows = [r for r in rows if r.get("phase") not in ("latency", "cluster")]
+    sc_rows = [r for r in rows if r.get("phase") == "scale"]
+    rows = [r for r in rows
+            if r.get("phase") not in ("latency", "cluster", "scale")]
     by = {s: {"hold": None, "steps": [], "max": None, "tp": None,
               "tp_runs": []}
           for s in servers}
@@ -508,6 +786,7 @@ def main():
 
     out += lat_section
     out += cluster(cl_rows)
+    out += scale(sc_rows, src)
 
     # Broadcast p95 against N.
     ns = sorted({r["clients"] for s in servers for r in by[s]["steps"]})
