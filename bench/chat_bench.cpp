@@ -923,6 +923,10 @@ int bench::loss() {
   told_sum_.assign(conns_.size(), 0);
   told_need_ = doomed;
   watching_ = true;
+  // The killed node's CPU time vanishes with it: count the others only.
+  opt_.server_pids.erase(std::remove(opt_.server_pids.begin(),
+                                     opt_.server_pids.end(), opt_.kill_pid),
+                         opt_.server_pids.end());
   from = mark_now();
   killed_ns_ = now_ns();
   if (::kill(opt_.kill_pid, SIGKILL) != 0) {
