@@ -279,6 +279,36 @@ def perf_top(path, lines=14):
             for r in rows[:lines] if len(r) >= 3]
 
 
+# Inclusive rows that say where a node's time goes: the kernel's entry
+# points, and on loopback the receiving side of TCP, which the sender's
+# core runs (net_rx_action under the send).
+PERF_INCL = {
+    "__x64_sys_sendto": "send() syscalls, inclusive",
+    "net_rx_action": "of it mostly: loopback receive (the clients' TCP "
+                     "input, run on the node's core)",
+    "__x64_sys_epoll_wait": "epoll_wait",
+    "__x64_sys_futex": "futex (thread hand-offs)",
+    "__x64_sys_recvfrom": "recv()",
+    "__x64_sys_read": "read()",
+    "__x64_sys_writev": "writev()",
+    "__x64_sys_sendmsg": "sendmsg()",
+    "__schedule": "context switches",
+}
+
+
+def perf_incl(path):
+    """Inclusive shares of PERF_INCL's symbols, in the file's order."""
+    out = []
+    try:
+        for line in open(path):
+            f = line.split()
+            if len(f) >= 4 and f[0].endswith("%") and f[3] in PERF_INCL:
+                out.append(f"{f[0]:>7}  {f[3]:<22} {PERF_INCL[f[3]]}")
+    except OSError:
+        return []
+    return out
+
+
 def scale(rows, src):
     """The section "Cluster at scale" (issue 14) from the scale phase."""
     if not rows:
@@ -519,12 +549,14 @@ def scale(rows, src):
                        ("multicore", "the 2 nodes' first throughput run")]:
         top = perf_top(os.path.join(here, f"perf-{name}.txt"))
         dso = perf_top(os.path.join(here, f"perf-{name}-dso.txt"), 8)
+        incl = perf_incl(os.path.join(here, f"perf-{name}-incl.txt"))
         if top:
             out.append(f"Profile of the nodes during {what} (`perf record "
-                       "-F 499` on every node; share of the samples by "
-                       "thread and object, then the heaviest symbols):\n")
+                       "-g -F 499` on every node; share of the samples by "
+                       "thread and object, inclusive shares of the kernel's "
+                       "entry points, then the heaviest symbols, self):\n")
             out.append("```")
-            out += dso + [""] + top
+            out += dso + [""] + incl + [""] + top
             out.append("```\n")
     if goals:
         out.append("### Against the goals of issue 14, at scale\n")
