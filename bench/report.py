@@ -3,8 +3,8 @@
 
 usage: report.py RESULTS.jsonl RESULTS.md PLOT.png "SERVER ..." ["PHASE ..."]
 
-PHASE: hold broadcast throughput latency cluster scale (default: all). Only what the
-phases measured is written; a run of some phases says so at the top.
+PHASE: hold broadcast throughput latency cluster scale (default: all). Only
+what the phases measured is written; a run of some phases says so at the top.
 """
 import datetime
 import json
