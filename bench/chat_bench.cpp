@@ -111,7 +111,9 @@ void usage() {
        "  --kill-node=K --kill-pid=PID\n"
        "                           loss: hold, then SIGKILL the K-th target\n"
        "                           (process PID) and time until every other\n"
-       "                           client was told of all its clients\n";
+       "                           client was told of all its clients;\n"
+       "                           --kill-pid=0: someone else kills it, timed\n"
+       "                           from the first of its clients to drop\n";
 }
 
 bool parse(int argc, char** argv, options& o) {
@@ -180,7 +182,7 @@ bool parse(int argc, char** argv, options& o) {
       return false;
   }
   if (o.scenario == "loss")
-    return o.kill_node >= 1 && o.kill_pid > 0
+    return o.kill_node >= 1 && o.kill_pid >= 0
            && o.kill_node <= static_cast<int>(std::max<size_t>(
                 1, o.targets.size()));
   return o.scenario == "hold" || o.scenario == "broadcast"
@@ -322,6 +324,8 @@ public:
       ++dropped_;
       if (watching_ && node_of(index) != opt_.kill_node - 1)
         ++survivors_dropped_;
+      else if (watching_ && killed_ns_ == 0)
+        killed_ns_ = now_ns();
     } else {
       --pending_;
       ++failed_;
@@ -928,8 +932,8 @@ int bench::loss() {
                                      opt_.server_pids.end(), opt_.kill_pid),
                          opt_.server_pids.end());
   from = mark_now();
-  killed_ns_ = now_ns();
-  if (::kill(opt_.kill_pid, SIGKILL) != 0) {
+  killed_ns_ = opt_.kill_pid > 0 ? now_ns() : 0;
+  if (opt_.kill_pid > 0 && ::kill(opt_.kill_pid, SIGKILL) != 0) {
     std::cerr << "chat-bench: kill " << opt_.kill_pid << ": "
               << std::strerror(errno) << '\n';
     return 1;
