@@ -69,6 +69,9 @@ struct options {
   // client is held, and its process.
   int kill_node = 0;
   int kill_pid = 0;
+  // Departures each client must hear of: the killed node's clients, of
+  // every chat-bench process; 0: this process's own.
+  int64_t kill_expect = 0;
 };
 
 // "HOST:PORT" or "[V6]:PORT"; false if it is neither.
@@ -113,7 +116,9 @@ void usage() {
        "                           (process PID) and time until every other\n"
        "                           client was told of all its clients;\n"
        "                           --kill-pid=0: someone else kills it, timed\n"
-       "                           from the first of its clients to drop\n";
+       "                           from the first of its clients to drop\n"
+       "  --kill-expect=N          loss: departures to hear of (default:\n"
+       "                           this process's clients of that node)\n";
 }
 
 bool parse(int argc, char** argv, options& o) {
@@ -178,6 +183,8 @@ bool parse(int argc, char** argv, options& o) {
       o.kill_node = std::stoi(val);
     else if (key == "kill-pid")
       o.kill_pid = std::stoi(val);
+    else if (key == "kill-expect")
+      o.kill_expect = std::stoll(val);
     else
       return false;
   }
@@ -925,7 +932,7 @@ int bench::loss() {
       ++(node_of(i) == opt_.kill_node - 1 ? doomed : survivors);
   reset_counts();
   told_sum_.assign(conns_.size(), 0);
-  told_need_ = doomed;
+  told_need_ = opt_.kill_expect > 0 ? opt_.kill_expect : doomed;
   watching_ = true;
   // The killed node's CPU time vanishes with it: count the others only.
   opt_.server_pids.erase(std::remove(opt_.server_pids.begin(),
