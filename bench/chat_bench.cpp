@@ -927,7 +927,8 @@ int bench::loss() {
             << std::endl;
   int doomed = 0;
   int survivors = 0;
-  for (int i = 0; i < target_; ++i)
+  // After a connect that timed out, fewer than target_ were started.
+  for (int i = 0; i < static_cast<int>(conns_.size()); ++i)
     if (conns_[i]->st == conn::state::open)
       ++(node_of(i) == opt_.kill_node - 1 ? doomed : survivors);
   reset_counts();
