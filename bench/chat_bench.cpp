@@ -19,11 +19,13 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -67,6 +69,13 @@ struct options {
   bool tls = false;
   // Every server process (one per node): their RSS and CPU are summed.
   std::vector<int> server_pids;
+  // loss: the node (1-based, in --targets) killed with SIGKILL once every
+  // client is held, and its process.
+  int kill_node = 0;
+  int kill_pid = 0;
+  // Departures each client must hear of: the killed node's clients, of
+  // every chat-bench process; 0: this process's own.
+  int64_t kill_expect = 0;
 };
 
 // "HOST:PORT" or "[V6]:PORT"; false if it is neither.
@@ -87,7 +96,8 @@ bool parse_target(const std::string& text,
 
 void usage() {
   std::cerr
-    << "usage: chat-bench --scenario=hold|broadcast|throughput [options]\n"
+    << "usage: chat-bench --scenario=hold|broadcast|throughput|loss "
+       "[options]\n"
        "  --host=ADDR --port=N     server (default 127.0.0.1:8765)\n"
        "  --targets=A:P,A:P,...    several servers (a cluster's nodes):\n"
        "                           client i connects to the (i mod K)-th;\n"
@@ -105,7 +115,15 @@ void usage() {
        "  --duration=S             throughput: measured seconds (5)\n"
        "  --settle=S               wait after connecting (1)\n"
        "  --timeout=S              bound of every phase (60)\n"
-       "  --tls=1                  connect with TLS (wss://), unverified\n";
+       "  --tls=1                  connect with TLS (wss://), unverified\n"
+       "  --kill-node=K --kill-pid=PID\n"
+       "                           loss: hold, then SIGKILL the K-th target\n"
+       "                           (process PID) and time until every other\n"
+       "                           client was told of all its clients;\n"
+       "                           --kill-pid=0: someone else kills it, timed\n"
+       "                           from the first of its clients to drop\n"
+       "  --kill-expect=N          loss: departures to hear of (default:\n"
+       "                           this process's clients of that node)\n";
 }
 
 bool parse(int argc, char** argv, options& o) {
@@ -168,9 +186,19 @@ bool parse(int argc, char** argv, options& o) {
       while (std::getline(ss, item, ','))
         if (auto pid = std::stoi(item); pid > 0)
           o.server_pids.push_back(pid);
-    } else
+    } else if (key == "kill-node")
+      o.kill_node = std::stoi(val);
+    else if (key == "kill-pid")
+      o.kill_pid = std::stoi(val);
+    else if (key == "kill-expect")
+      o.kill_expect = std::stoll(val);
+    else
       return false;
   }
+  if (o.scenario == "loss")
+    return o.kill_node >= 1 && o.kill_pid >= 0
+           && o.kill_node <= static_cast<int>(std::max<size_t>(
+                1, o.targets.size()));
   return o.scenario == "hold" || o.scenario == "broadcast"
          || o.scenario == "throughput";
 }
@@ -313,10 +341,14 @@ public:
     --pending_;
     ++open_;
   }
-  void on_fail(int, bool was_open) {
+  void on_fail(int index, bool was_open) {
     if (was_open) {
       --open_;
       ++dropped_;
+      if (watching_ && node_of(index) != opt_.kill_node - 1)
+        ++survivors_dropped_;
+      else if (watching_ && killed_ns_ == 0)
+        killed_ns_ = now_ns();
     } else {
       --pending_;
       ++failed_;
@@ -340,6 +372,11 @@ private:
   int broadcast();
   bool broadcast_step(int n, double& p95);
   int throughput();
+  int loss();
+  int node_of(int index) const {
+    return index % static_cast<int>(servers_.size());
+  }
+  void on_departures(int receiver, const char* data, size_t len, int64_t t);
 
   options opt_;
   asio::io_context io_{1};
@@ -367,6 +404,18 @@ private:
   int started_ = 0;
   int completed_ = 0;
   int next_sender_ = 0;
+  // loss: while watching_, departures announced to each client (one-by-one
+  // lines count 1, a summary its <D>), and when it had heard of all
+  // told_need_ clients of the killed node.
+  bool watching_ = false;
+  int64_t killed_ns_ = 0;
+  int64_t told_need_ = 0;
+  std::vector<int64_t> told_sum_;
+  int told_ = 0;
+  int over_told_ = 0;
+  int64_t first_told_ns_ = 0;
+  int64_t last_told_ns_ = 0;
+  int survivors_dropped_ = 0;
 };
 
 void conn::start(const tcp::endpoint& server, const asio::ip::address& source) {
@@ -573,6 +622,8 @@ void conn::flush() {
 // Frames look like `<S> <payload>`; ours are `B<id>` or `T<id>`. `t`: when
 // the read that brought the frame completed.
 void bench::on_text(int receiver, const char* data, size_t len, int64_t t) {
+  if (watching_)
+    on_departures(receiver, data, len, t);
   const char* end = data + len;
   const char* sp = static_cast<const char*>(std::memchr(data, ' ', len));
   if (!sp || sp + 2 >= end || (sp[1] != 'B' && sp[1] != 'T')) {
@@ -859,6 +910,99 @@ int bench::throughput() {
   return measured > 0 ? 0 : 1;
 }
 
+// `Client N disconnected` (one departure) or the large-room summary
+// `<A> clients connected, <D> disconnected (<K> online)` (D departures).
+void bench::on_departures(int receiver, const char* data, size_t len,
+                          int64_t t) {
+  std::string_view text{data, len};
+  auto at = text.find(" disconnected");
+  if (at == std::string_view::npos)
+    return;
+  int64_t d = 0;
+  if (text.rfind("Client ", 0) == 0) {
+    d = 1;
+  } else {
+    auto comma = text.rfind(", ", at);
+    if (comma == std::string_view::npos)
+      return;
+    for (auto i = comma + 2; i < at && text[i] >= '0' && text[i] <= '9'; ++i)
+      d = d * 10 + (text[i] - '0');
+  }
+  auto& sum = told_sum_[static_cast<size_t>(receiver)];
+  auto before = sum;
+  sum += d;
+  if (before < told_need_ && sum >= told_need_) {
+    ++told_;
+    if (first_told_ns_ == 0)
+      first_told_ns_ = t;
+    last_told_ns_ = t;
+    latencies_.record(t - killed_ns_);
+  }
+  if (before <= told_need_ && sum > told_need_)
+    ++over_told_;
+}
+
+// Holds every client, reports it as `hold` does, then kills one node and
+// waits (bounded) until every client of the others has been told that all
+// of that node's clients left.
+int bench::loss() {
+  auto rss0 = rss_bytes(opt_.server_pids);
+  auto from = mark_now();
+  auto t0 = clock_type::now();
+  connect_to(opt_.clients);
+  double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  settle();
+  auto rss1 = rss_bytes(opt_.server_pids);
+  std::cout << head("hold", opt_.clients) << ",\"connect_s\":" << secs
+            << ",\"connects_per_s\":" << (secs > 0 ? open_ / secs : 0)
+            << ",\"server_rss_before\":" << rss0
+            << ",\"server_rss_after\":" << rss1 << ",\"bytes_per_client\":"
+            << (open_ > 0 ? (rss1 - rss0) / open_ : 0) << tail(from, mark_now())
+            << std::endl;
+  int doomed = 0;
+  int survivors = 0;
+  // After a connect that timed out, fewer than target_ were started.
+  for (int i = 0; i < static_cast<int>(conns_.size()); ++i)
+    if (conns_[i]->st == conn::state::open)
+      ++(node_of(i) == opt_.kill_node - 1 ? doomed : survivors);
+  reset_counts();
+  told_sum_.assign(conns_.size(), 0);
+  told_need_ = opt_.kill_expect > 0 ? opt_.kill_expect : doomed;
+  watching_ = true;
+  // The killed node's CPU time vanishes with it: count the others only.
+  opt_.server_pids.erase(std::remove(opt_.server_pids.begin(),
+                                     opt_.server_pids.end(), opt_.kill_pid),
+                         opt_.server_pids.end());
+  from = mark_now();
+  killed_ns_ = opt_.kill_pid > 0 ? now_ns() : 0;
+  if (opt_.kill_pid > 0 && ::kill(opt_.kill_pid, SIGKILL) != 0) {
+    std::cerr << "chat-bench: kill " << opt_.kill_pid << ": "
+              << std::strerror(errno) << '\n';
+    return 1;
+  }
+  bool ok = run_until(
+    [&] { return told_ + survivors_dropped_ >= survivors; }, opt_.timeout_s,
+    "loss");
+  auto to = mark_now();
+  watching_ = false;
+  auto since = [&](int64_t t) {
+    return t > 0 ? static_cast<double>(t - killed_ns_) / 1e6 : -1.0;
+  };
+  std::cout << head("loss", opt_.clients)
+            << ",\"killed_node\":" << opt_.kill_node
+            << ",\"killed_clients\":" << doomed
+            << ",\"survivors\":" << survivors << ",\"told\":" << told_
+            << ",\"over_told\":" << over_told_
+            << ",\"survivors_dropped\":" << survivors_dropped_
+            << ",\"all_told\":" << (ok ? "true" : "false")
+            << ",\"first_told_ms\":" << since(first_told_ns_)
+            << ",\"all_told_ms\":" << (ok ? since(last_told_ns_) : -1.0)
+            << ",\"told_p50_ms\":" << latencies_.percentile_ms(0.50)
+            << ",\"told_p95_ms\":" << latencies_.percentile_ms(0.95)
+            << tail(from, to) << std::endl;
+  return ok && survivors_dropped_ == 0 ? 0 : 1;
+}
+
 int bench::run() {
   auto limit = raise_file_limit();
   std::cerr << "chat-bench: " << opt_.scenario << " against " << opt_.server
@@ -880,6 +1024,8 @@ int bench::run() {
     return hold();
   if (opt_.scenario == "broadcast")
     return broadcast();
+  if (opt_.scenario == "loss")
+    return loss();
   return throughput();
 }
 

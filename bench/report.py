@@ -3,8 +3,9 @@
 
 usage: report.py RESULTS.jsonl RESULTS.md PLOT.png "SERVER ..." ["PHASE ..."]
 
-PHASE: hold broadcast throughput latency cluster tls (default: all). Only what the
-phases measured is written; a run of some phases says so at the top.
+PHASE: hold broadcast throughput latency cluster tls scale (default: all).
+Only what the phases measured is written; a run of some phases says so at
+the top.
 """
 import datetime
 import json
@@ -50,7 +51,7 @@ def ms(v):
 
 
 ALL_PHASES = ["hold", "broadcast", "throughput", "latency", "cluster",
-              "tls"]
+              "tls", "scale"]
 # A round that never finished is recorded as 1e9 ms.
 TIMED_OUT_MS = 1e8
 
@@ -302,6 +303,358 @@ def tls(rows):
     return out
 
 
+SC_BYTES_GOAL = 8192
+SC_P95_GOAL_MS = 500
+
+
+def perf_top(path, lines=14):
+    """The heaviest rows of a flat `perf report --stdio`, or []."""
+    try:
+        rows = [l.split() for l in open(path)
+                if l.strip() and not l.startswith("#")]
+    except OSError:
+        return []
+    # perf pads every column to its widest symbol, and ends with two
+    # columns of "-" without call graphs.
+    rows = [r[:-2] if r[-2:] == ["-", "-"] else r for r in rows]
+    return [(f"{r[0]:>7}  {r[1]:<16} {r[2]:<20} " + " ".join(r[3:]))[:118]
+            for r in rows[:lines] if len(r) >= 3]
+
+
+# Inclusive rows that say where a node's time goes: the kernel's entry
+# points, and on loopback the receiving side of TCP, which the sender's
+# core runs (net_rx_action under the send).
+PERF_INCL = {
+    "__x64_sys_sendto": "send() syscalls, inclusive",
+    "net_rx_action": "of it mostly: loopback receive (the clients' TCP "
+                     "input, run on the node's core)",
+    "__x64_sys_epoll_wait": "epoll_wait",
+    "__x64_sys_futex": "futex (thread hand-offs)",
+    "__x64_sys_recvfrom": "recv()",
+    "__x64_sys_read": "read()",
+    "__x64_sys_writev": "writev()",
+    "__x64_sys_sendmsg": "sendmsg()",
+    "__schedule": "context switches",
+}
+
+
+def perf_incl(path):
+    """Inclusive shares of PERF_INCL's symbols, in the file's order."""
+    out = []
+    try:
+        for line in open(path):
+            f = line.split()
+            if len(f) >= 4 and f[0].endswith("%") and f[3] in PERF_INCL:
+                out.append(f"{f[0]:>7}  {f[3]:<22} {PERF_INCL[f[3]]}")
+    except OSError:
+        return []
+    return out
+
+
+def scale(rows, src):
+    """The section "Cluster at scale" (issue 14) from the scale phase."""
+    if not rows:
+        return []
+    # "chat-node": one node alone, beside the cluster in the same run.
+    alone = [r for r in rows if r.get("server") == "chat-node"]
+    rows = [r for r in rows if r.get("server") != "chat-node"]
+    hold1 = next((r for r in alone if r["scenario"] == "hold"), None)
+    # The cluster's hold and loss ran in several chat-bench processes at
+    # once: their clients, drops and tellings add up; the RSS is bench/run's
+    # (hold-sum), times are the slowest process's.
+    holds = [r for r in rows if r["scenario"] == "hold"]
+    losses = [r for r in rows if r["scenario"] == "loss"]
+    hs = next((r for r in rows if r["scenario"] == "hold-sum"), None)
+    hold = loss = None
+    if holds and hs:
+        opened = sum(r["open"] for r in holds)
+        secs = max(r["connect_s"] for r in holds)
+        hold = {"nodes": holds[0]["nodes"], "open": opened,
+                "clients": sum(r["clients"] for r in holds),
+                "failed": sum(r["failed"] for r in holds),
+                "connect_s": secs, "connects_per_s": opened / secs,
+                "server_rss_before": hs["server_rss_before"],
+                "server_rss_after": hs["server_rss_after"],
+                "bytes_per_client": (hs["server_rss_after"]
+                                     - hs["server_rss_before"]) // opened,
+                "bench_cpu_pct": sum(r["bench_cpu_pct"] for r in holds),
+                "procs": hs["procs"]}
+    if losses:
+        ok = all(r["all_told"] for r in losses)
+        loss = {"killed_node": losses[0]["killed_node"],
+                "killed_clients": sum(r["killed_clients"] for r in losses),
+                "survivors": sum(r["survivors"] for r in losses),
+                "told": sum(r["told"] for r in losses),
+                "over_told": sum(r["over_told"] for r in losses),
+                "survivors_dropped": sum(r["survivors_dropped"]
+                                         for r in losses),
+                "all_told": ok,
+                "first_told_ms": min(r["first_told_ms"] for r in losses),
+                "all_told_ms": (max(r["all_told_ms"] for r in losses)
+                                if ok else -1),
+                "told_p50_ms": max(r["told_p50_ms"] for r in losses),
+                "told_p95_ms": max(r["told_p95_ms"] for r in losses)}
+    steps = sorted((r for r in rows if r["scenario"] == "broadcast"),
+                   key=lambda r: r["clients"])
+    steps1 = {r["clients"]: r for r in alone
+              if r["scenario"] == "broadcast"}
+    # Run 0 is the profiled one, not measured.
+    tps = [r for r in rows if r["scenario"] == "throughput" and r["run"]]
+    splits = [r for r in rows if r["scenario"] == "split" and r["run"]]
+    loads = [r for r in rows if r["scenario"] == "load"]
+    out = ["## Cluster at scale, issue 14\n"]
+    nodes = (hold or (steps[0] if steps else {})).get("nodes")
+    out.append(
+        f"One chat of {nodes} chat-node processes (node K of {nodes} slots, "
+        "a full mesh over loopback), every node pinned to core 0, one "
+        "chat-bench on core 1. One process may open 20,000 files here "
+        "(hard; root lacks CAP_SYS_RESOURCE, so `prlimit` cannot raise "
+        "it): the hold and the node loss ran in "
+        f"{(hold or {}).get('procs', '?')} chat-bench processes at once, "
+        "their results summed (RSS of every node read by bench/run before "
+        "the first client and once every process held its clients; times "
+        "are the slowest process's, each timing the loss from the first of "
+        "its clients on the killed node to drop). A broadcast's latency "
+        "needs one clock at every recipient, so it ran in one process, "
+        "up to what that holds. Clients go "
+        "round-robin over the nodes (client i to node i mod "
+        f"{nodes}, so evenly) from 127.0.0.2-9. Beside it, in the same "
+        "run, one chat-node alone (no cluster option) on core 0, with as "
+        "many clients as its own file limit allows.\n")
+    goals = []
+    if hold:
+        mib = (hold["server_rss_after"] - hold["server_rss_before"]) / 2**20
+        out.append("### Hold, then kill -9 one node\n")
+        h1 = hold1 or {}
+
+        def one(key, f=lambda v: fmt(v)):
+            return f(h1[key]) if key in h1 else "–"
+        mib1 = ((h1["server_rss_after"] - h1["server_rss_before"]) / 2**20
+                if h1 else 0)
+        out.append(f"| metric | {nodes} nodes | 1 node alone |")
+        out.append("|---|---|---|")
+        out.append(f"| clients held | {hold['open']:,} of "
+                   f"{hold['clients']:,} ({hold['failed']:,} failed) | "
+                   + (f"{h1['open']:,} of {h1['clients']:,}" if h1 else "–")
+                   + " |")
+        out.append(f"| connects per second | {fmt(hold['connects_per_s'])} "
+                   f"({hold['connect_s']:.1f} s for all) | "
+                   f"{one('connects_per_s')} |")
+        out.append(f"| RSS of all nodes, idle (and linked) | "
+                   f"{hold['server_rss_before'] / 2**20:,.1f} MiB | "
+                   + one("server_rss_before",
+                         lambda v: f"{v / 2**20:,.1f} MiB") + " |")
+        out.append(f"| RSS of all nodes, clients held | "
+                   f"{hold['server_rss_after'] / 2**20:,.1f} MiB "
+                   f"(+{mib:,.1f} MiB) | "
+                   + one("server_rss_after",
+                         lambda v: f"{v / 2**20:,.1f} MiB (+{mib1:,.1f} MiB)")
+                   + " |")
+        out.append(f"| server bytes per idle client (all nodes) | "
+                   f"{hold['bytes_per_client']:,} | "
+                   f"{one('bytes_per_client')} |")
+        out.append(f"| chat-bench CPU % (summed) | "
+                   f"{hold['bench_cpu_pct']:.1f} | "
+                   + one("bench_cpu_pct", lambda v: f"{v:.1f}") + " |")
+        goals.append((f"hold 100,000 clients on ≥ 6 nodes",
+                      f"{hold['open']:,} on {nodes}",
+                      hold["open"] >= 100000 and nodes >= 6))
+        goals.append(("≤ 8 KiB server memory per idle client, all nodes",
+                      f"{hold['bytes_per_client']:,} bytes",
+                      hold["bytes_per_client"] <= SC_BYTES_GOAL))
+    if loss:
+        told = ("–" if loss["all_told_ms"] < 0
+                else f"{loss['all_told_ms']:,.0f}")
+        out.append(f"| node killed (kill -9) | node {loss['killed_node']}, "
+                   f"{loss['killed_clients']:,} clients | – |")
+        out.append(f"| surviving clients told that all of them left | "
+                   f"{loss['told']:,} of {loss['survivors']:,} | – |")
+        out.append(f"| ms from the kill until the first was told | "
+                   f"{loss['first_told_ms']:,.0f} | – |")
+        out.append(f"| ms until every survivor was told (p50, p95) | "
+                   f"{told} ({loss['told_p50_ms']:,.0f}, "
+                   f"{loss['told_p95_ms']:,.0f}) | – |")
+        out.append(f"| survivors told of more departures than that | "
+                   f"{loss['over_told']:,} | – |")
+        out.append(f"| surviving clients dropped | "
+                   f"{loss['survivors_dropped']:,} | – |")
+        out.append("")
+        out.append("A survivor counts as told once the departures it was "
+                   "sent (`Client N disconnected` counts 1, the large-room "
+                   "summary `<A> clients connected, <D> disconnected "
+                   "(<K> online)` counts D) add up to the killed node's "
+                   "clients; the summary goes out once a second, so up to "
+                   "a second of the time is that rule's.\n")
+        goals.append(("node loss: surviving clients dropped = 0",
+                      f"{loss['survivors_dropped']:,}",
+                      loss["survivors_dropped"] == 0))
+        goals.append(("node loss: every survivor told",
+                      f"{loss['told']:,} of {loss['survivors']:,} in "
+                      f"{told} ms", loss["all_told"]))
+    elif hold:
+        out.append("")
+    if steps:
+        def largest_of(runs):
+            best = 0
+            for r in runs:
+                if (not done(r) or r["open"] != r["clients"]
+                        or r["p95_ms"] > SC_P95_GOAL_MS):
+                    break
+                best = r["clients"]
+            return best
+        largest = largest_of(steps)
+        largest1 = largest_of([steps1[n] for n in sorted(steps1)])
+        out.append(f"### Broadcast, {steps[0]['in_flight']} lines in flight, "
+                   f"{steps[0]['rounds']} lines per N\n")
+        out.append("| N | per node | p50 ms | p95 ms | p99 ms | "
+                   "deliveries/s | nodes' CPU % (one core) | "
+                   "chat-bench CPU % | lines done |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for r in steps:
+            out.append(
+                f"| {r['clients']:,} | {r['clients'] // r['nodes']:,} | "
+                f"{ms(r['p50_ms'])} | {ms(r['p95_ms'])} | "
+                f"{ms(r['p99_ms'])} | {fmt(r['deliveries_per_s'])} | "
+                f"{r.get('server_cpu_pct', 0):.0f} | "
+                f"{r['bench_cpu_pct']:.0f} | "
+                f"{r['completed']} of {r['rounds']} |")
+        out.append("")
+        if steps1:
+            out.append("One node alone, in the same run:\n")
+            out.append("| N | p50 ms | p95 ms | p99 ms | deliveries/s | "
+                       "node's CPU % | chat-bench CPU % | lines done |")
+            out.append("|---|---|---|---|---|---|---|---|")
+            for n in sorted(steps1):
+                r = steps1[n]
+                out.append(
+                    f"| {n:,} | {ms(r['p50_ms'])} | {ms(r['p95_ms'])} | "
+                    f"{ms(r['p99_ms'])} | {fmt(r['deliveries_per_s'])} | "
+                    f"{r.get('server_cpu_pct', 0):.0f} | "
+                    f"{r['bench_cpu_pct']:.0f} | "
+                    f"{r['completed']} of {r['rounds']} |")
+            out.append("")
+        out.append(f"Largest N with p95 ≤ {SC_P95_GOAL_MS} ms: {largest:,} "
+                   f"on {nodes} nodes"
+                   + (f", {largest1:,} on one node alone (whose file limit "
+                      "caps its steps)" if steps1 else "") + ".\n")
+        goals.append((f"broadcast: largest N with p95 ≤ {SC_P95_GOAL_MS} ms "
+                      "= 100,000", f"{largest:,}", largest >= 100000))
+    if tps:
+        out.append("### Multi-core: nodes sharing one client port "
+                   "(--reuse-port)\n")
+        out.append(
+            "Throughput (closed loop, as above) with "
+            f"{tps[0]['clients']:,} clients on one port: 1 node (core 0, "
+            "chat-bench on core 1) beside 2 nodes of one chat that share it "
+            "with `--reuse-port` (node 1 on core 0, node 2 on core 1, "
+            "chat-bench free to use either: on 2 cores the generator "
+            "competes with the second node). The kernel spreads the "
+            "connections over the port's nodes by hash. The two setups "
+            "alternated, a fresh process each time; each cell is the run "
+            "with the median deliveries/s.\n")
+        by = {}
+        for r in tps:
+            by.setdefault(r["server"], []).append(r)
+        med = {}
+        for k, v in by.items():
+            v.sort(key=lambda r: r["deliveries_per_s"])
+            med[k] = v[(len(v) - 1) // 2]
+        one = med.get("chat-node-reuse-port-1")
+        two = med.get("chat-node-reuse-port-2")
+
+        def ns_per(r):
+            return (1e9 * r["server_cpu_s"] / r["deliveries"]
+                    if r and r.get("deliveries") else None)
+        out.append("| metric | 1 node | 2 nodes | ratio |")
+        out.append("|---|---|---|---|")
+        for name, key, dig in [("deliveries/s", "deliveries_per_s", 0),
+                               ("latency p50 ms", "p50_ms", 1),
+                               ("latency p99 ms", "p99_ms", 1),
+                               ("nodes' CPU % (sum)", "server_cpu_pct", 1),
+                               ("chat-bench CPU %", "bench_cpu_pct", 1),
+                               ("clients dropped", "dropped", 0)]:
+            a = one.get(key) if one else None
+            b = two.get(key) if two else None
+            ratio = (f"{b / a:.2f}×" if a and b is not None
+                     and key != "dropped" else "–")
+            out.append(f"| {name} | {fmt(a, dig)} | {fmt(b, dig)} | "
+                       f"{ratio} |")
+        a, b = ns_per(one), ns_per(two)
+        if a and b:
+            out.append(f"| nodes' CPU ns per delivery | {a:.1f} | {b:.1f} "
+                       f"| {b / a:.2f}× |")
+        out.append("")
+        for k in ("chat-node-reuse-port-1", "chat-node-reuse-port-2"):
+            if k in by:
+                out.append(f"Deliveries/s of every run ({k[-1]} "
+                           f"node{'s' if k[-1] != '1' else ''}): "
+                           + ", ".join(fmt(r["deliveries_per_s"])
+                                       for r in sorted(by[k],
+                                                       key=lambda r: r["run"]))
+                           + ".")
+        sp = [r["per_node"] for r in splits if r["nodes"] == 2]
+        if sp:
+            out.append("Clients per node (2 nodes, from `ss` while held): "
+                       + "; ".join(" + ".join(f"{c:,}" for c in s)
+                                   for s in sp) + ".")
+        out.append("")
+        if one and two and a and b:
+            n = one["clients"]
+            # One node spends d per delivery (its own per-line work
+            # included); every node of a cluster spends l more on each
+            # line, once (relaying it out or taking it in): K nodes,
+            # d + K*l/n per delivery.
+            l = n * (b - a) / 2
+            proj = []
+            for big in (n, 100000):
+                c = a + 16 * l / big
+                proj.append(f"N = {big:,}: {16e9 / c:,.0f} deliveries/s "
+                            f"({16 * a / c:.1f}× one node on one whole "
+                            "core)")
+            out.append(
+                "Projection to 16 cores, from these CPU figures: one node "
+                f"spends d = {a:.1f} ns of CPU per delivery; each node of a "
+                "cluster spends l more per line, once, to relay it out or "
+                f"take it in (from the 2 nodes: l = {l / 1000:,.1f} µs), "
+                "so K nodes spend d + K·l/N per delivery. Sixteen nodes, "
+                "one per core, the generator elsewhere, would deliver "
+                "about " + "; at ".join(proj) + ", if nothing else were "
+                "shared (the kernel's loopback and the memory bus are). "
+                "The per-line relay is what keeps small rooms from "
+                "scaling; in a large room the fan-out dominates and the "
+                "nodes scale with the cores.\n")
+    if loads:
+        out.append("Load average (1, 5, 15 min) at the start and end of "
+                   "each run: " + "; ".join(
+                       f"{r['of'].split()[0].replace('--scenario=', '')} "
+                       f"({r['server']}, run {r['run']}): "
+                       f"{r['load_start']} → {r['load_end']}"
+                       for r in loads) + ".\n")
+    here = os.path.dirname(src)
+    for name, what in [("loss", "the hold and the kill"),
+                       ("broadcast", "the broadcast steps"),
+                       ("multicore", "the 2 nodes' first throughput run")]:
+        top = perf_top(os.path.join(here, f"perf-{name}.txt"))
+        dso = perf_top(os.path.join(here, f"perf-{name}-dso.txt"), 8)
+        incl = perf_incl(os.path.join(here, f"perf-{name}-incl.txt"))
+        if top:
+            out.append(f"Profile of the nodes during {what} (`perf record "
+                       "-g -F 499` on every node; share of the samples by "
+                       "thread and object, inclusive shares of the kernel's "
+                       "entry points, then the heaviest symbols, self):\n")
+            out.append("```")
+            out += dso + [""] + incl + [""] + top
+            out.append("```\n")
+    if goals:
+        out.append("### Against the goals of issue 14, at scale\n")
+        out.append("| goal | measured | met |")
+        out.append("|---|---|---|")
+        for g, m, ok in goals:
+            out.append(f"| {g} | {m} | {'yes' if ok else '**no**'} |")
+        out.append("")
+    return out
+
+
 def every_p95(cells, m, ns, keys, name):
     """The line under a latency table: each key's p95 of every run, per N.
     `cells` maps (in-flight, N, key) to that cell's runs."""
@@ -330,8 +683,9 @@ def main():
     lat_rows = [r for r in rows if r.get("phase") == "latency"]
     cl_rows = [r for r in rows if r.get("phase") == "cluster"]
     tls_rows = [r for r in rows if r.get("phase") == "tls"]
+    sc_rows = [r for r in rows if r.get("phase") == "scale"]
     rows = [r for r in rows
-            if r.get("phase") not in ("latency", "cluster", "tls")]
+            if r.get("phase") not in ("latency", "cluster", "tls", "scale")]
     by = {s: {"hold": None, "steps": [], "max": None, "tp": None,
               "tp_runs": []}
           for s in servers}
@@ -553,6 +907,7 @@ def main():
     out += lat_section
     out += cluster(cl_rows)
     out += tls(tls_rows)
+    out += scale(sc_rows, src)
 
     # Broadcast p95 against N.
     ns = sorted({r["clients"] for s in servers for r in by[s]["steps"]})
