@@ -85,6 +85,21 @@ def _kill_group(proc):
             pass
 
 
+def server_side_socket(node, client_port):
+    """(state, bytes in its send queue) of the node's TCP socket to a client
+    port on 127.0.0.1, from the node's /proc/PID/net/tcp; None if it has
+    none (the kernel dropped it)."""
+    with open(f"/proc/{node.proc.pid}/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, remote = fields[1].split(":"), fields[2].split(":")
+            if (int(local[1], 16) == node.port
+                    and int(remote[1], 16) == client_port):
+                return int(fields[3], 16), int(fields[4].split(":")[0], 16)
+    return None
+
+
 def node_binary():
     path = os.environ.get("CHAT_NODE")
     if path:

@@ -308,7 +308,8 @@ class BacklogOverTlsTests(TlsTestCase):
         cap = 256 * 1024
         node = await self.start_tls_node(f"--max-backlog-bytes={cap}",
                                           "--max-frames-per-second=0")
-        await self.raw_tls_session(node, rcvbuf=4096)
+        _, slow = await self.raw_tls_session(node, rcvbuf=4096)
+        slow_port = slow.get_extra_info("sockname")[1]
         # Client 1 (the slow one) reads nothing from here on.
         sender = await self.connect(node, 2)
         listener = await self.connect(node, 3, room=[sender])
@@ -332,6 +333,7 @@ class BacklogOverTlsTests(TlsTestCase):
                 if value.isdigit():
                     values[name] = int(value)
             if values.get("chat_slow_consumer_drops_total", 0) >= 1:
+                dropped = time.monotonic()
                 break
             self.assertLess(time.monotonic(), deadline, "the slow reader was never dropped")
             for _ in range(20):
@@ -356,6 +358,12 @@ class BacklogOverTlsTests(TlsTestCase):
             if '"sessions":2' in body:
                 break
             self.assertLess(time.monotonic(), deadline, f"the slow session stays: {body}")
+            await asyncio.sleep(0.05)
+        # And the node's socket to it, with what the kernel queued: reset
+        # within the close timeout and a second, as over ws://.
+        while (left := test_e2e.server_side_socket(node, slow_port)) is not None:
+            self.assertLess(time.monotonic() - dropped, 2 + 1,
+                            f"the node's socket to the slow reader stays: {left}")
             await asyncio.sleep(0.05)
 
 

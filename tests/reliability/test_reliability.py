@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent / "e2e"))
 sys.path.insert(0, str(HERE))
 
 import websockets  # noqa: E402
-from test_e2e import ChatNodeTestCase  # noqa: E402
+from test_e2e import ChatNodeTestCase, server_side_socket  # noqa: E402
 from rawws import BINARY, CLOSE, CONT, PING, PONG, TEXT, RawClient  # noqa: E402
 from rawws import OMIT, encode_frame, handshake_request  # noqa: E402
 
@@ -44,21 +44,6 @@ def figure(name, value):
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p / 100))]
-
-
-def server_side_socket(node, client_port):
-    """(state, bytes in its send queue) of the node's TCP socket to a client
-    port on 127.0.0.1, from the node's /proc/PID/net/tcp; None if it has
-    none (the kernel dropped it)."""
-    with open(f"/proc/{node.proc.pid}/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            local, remote = fields[1].split(":"), fields[2].split(":")
-            if (int(local[1], 16) == node.port
-                    and int(remote[1], 16) == client_port):
-                return int(fields[3], 16), int(fields[4].split(":")[0], 16)
-    return None
 
 
 def tcp_memory_pages():
