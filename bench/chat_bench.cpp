@@ -948,19 +948,7 @@ void bench::on_departures(int receiver, const char* data, size_t len,
 // waits (bounded) until every client of the others has been told that all
 // of that node's clients left.
 int bench::loss() {
-  auto rss0 = rss_bytes(opt_.server_pids);
-  auto from = mark_now();
-  auto t0 = clock_type::now();
-  connect_to(opt_.clients);
-  double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
-  settle();
-  auto rss1 = rss_bytes(opt_.server_pids);
-  std::cout << head("hold", opt_.clients) << ",\"connect_s\":" << secs
-            << ",\"connects_per_s\":" << (secs > 0 ? open_ / secs : 0)
-            << ",\"server_rss_before\":" << rss0
-            << ",\"server_rss_after\":" << rss1 << ",\"bytes_per_client\":"
-            << (open_ > 0 ? (rss1 - rss0) / open_ : 0) << tail(from, mark_now())
-            << std::endl;
+  hold();
   int doomed = 0;
   int survivors = 0;
   // After a connect that timed out, fewer than target_ were started.
@@ -975,7 +963,7 @@ int bench::loss() {
   opt_.server_pids.erase(std::remove(opt_.server_pids.begin(),
                                      opt_.server_pids.end(), opt_.kill_pid),
                          opt_.server_pids.end());
-  from = mark_now();
+  auto from = mark_now();
   killed_ns_ = opt_.kill_pid > 0 ? now_ns() : 0;
   if (opt_.kill_pid > 0 && ::kill(opt_.kill_pid, SIGKILL) != 0) {
     std::cerr << "chat-bench: kill " << opt_.kill_pid << ": "

@@ -88,7 +88,13 @@ private:
       fail(ec.message());
       return;
     }
+    // Links carry small messages: without TCP_NODELAY each waits for the
+    // last one's ACK. A socket that refuses it is not one to link over.
     outside_.next_layer().set_option(asio::ip::tcp::no_delay{true}, ec);
+    if (ec) {
+      fail("TCP_NODELAY: " + ec.message());
+      return;
+    }
     outside_.async_handshake(
       asio::ssl::stream_base::client,
       [self = shared_from_this()](std::error_code ec) {
@@ -118,6 +124,10 @@ private:
       return;
     }
     auto port = acceptor_.local_endpoint(ec).port();
+    if (ec) {
+      fail("cannot read the loopback port for CAF: " + ec.message());
+      return;
+    }
     acceptor_.async_accept(inside_, [self = shared_from_this()](
                                       std::error_code ec) {
       if (self->closed_)
@@ -126,8 +136,13 @@ private:
         self->fail("CAF did not connect: " + ec.message());
         return;
       }
-      std::error_code ignored;
-      self->inside_.set_option(asio::ip::tcp::no_delay{true}, ignored);
+      // As outside; the link is already reported, so a refusal ends it
+      // (peer_links then sees a lost link and says so).
+      self->inside_.set_option(asio::ip::tcp::no_delay{true}, ec);
+      if (ec) {
+        self->close();
+        return;
+      }
       self->pump(self->outside_, self->inside_, self->to_inside_);
       self->pump(self->inside_, self->outside_, self->to_outside_);
     });

@@ -38,16 +38,15 @@ class port_guard::relay : public std::enable_shared_from_this<relay> {
 public:
   using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
-  relay(port_guard& guard, asio::ip::tcp::socket outside)
+  relay(port_guard& guard, asio::ip::tcp::socket outside,
+        const asio::ip::tcp::endpoint& from)
     : guard_(guard),
       outside_(std::move(outside)),
       inside_(guard.io_),
       deadline_(guard.io_),
       filter_(guard.config_.max_payload) {
-    std::error_code ec;
-    auto peer = outside_.remote_endpoint(ec);
-    from_ = peer.address();
-    peer_ = to_text(peer);
+    from_ = from.address();
+    peer_ = to_text(from);
     if (guard_.config_.tls)
       tls_ = std::make_unique<tls_stream>(std::move(outside_),
                                           *guard_.config_.tls);
@@ -372,30 +371,36 @@ void port_guard::handshake_ended(const asio::ip::address& from) {
     handshaking_from_.erase(i);
 }
 
+// Why a connection from `from` finds no room among those in their
+// handshake, or "" when it does.
+std::string port_guard::no_room_for(const asio::ip::address& from) const {
+  if (handshaking_ >= config_.max_handshaking)
+    return std::to_string(handshaking_)
+           + " connections are in their handshake already";
+  auto i = handshaking_from_.find(from);
+  if (i != handshaking_from_.end()
+      && i->second >= config_.max_handshaking_per_address)
+    return std::to_string(i->second) + " connections from " + from.to_string()
+           + " are in their handshake already";
+  return "";
+}
+
 void port_guard::accept() {
   acceptor_.async_accept([this](std::error_code ec,
                                 asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted)
       return;
     if (!ec) {
-      std::error_code ignored;
-      auto from = socket.remote_endpoint(ignored);
-      auto of_it = handshaking_from_.find(from.address());
-      auto from_it = of_it == handshaking_from_.end() ? 0u : of_it->second;
-      std::string full;
-      if (handshaking_ >= config_.max_handshaking)
-        full = std::to_string(handshaking_)
-               + " connections are in their handshake already";
-      else if (from_it >= config_.max_handshaking_per_address)
-        full = std::to_string(from_it) + " connections from "
-               + from.address().to_string()
-               + " are in their handshake already";
-      if (!full.empty()) {
+      std::error_code gone; // the peer left before we looked: nothing to do
+      auto from = socket.remote_endpoint(gone);
+      if (gone)
+        socket.close(gone);
+      else if (auto full = no_room_for(from.address()); !full.empty()) {
         // Said before the close, so that whoever sees the close can read it.
         say("refused " + to_text(from) + " on the cluster port: " + full);
-        socket.close(ignored);
+        socket.close(gone);
       } else {
-        std::make_shared<relay>(*this, std::move(socket))->start();
+        std::make_shared<relay>(*this, std::move(socket), from)->start();
       }
       accept();
       return;

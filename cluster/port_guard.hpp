@@ -113,6 +113,7 @@ private:
   /// by address.
   unsigned handshaking_ = 0;
   std::map<asio::ip::address, unsigned> handshaking_from_;
+  std::string no_room_for(const asio::ip::address& from) const;
   void handshake_started(const asio::ip::address& from);
   void handshake_ended(const asio::ip::address& from);
 };
