@@ -53,16 +53,17 @@ void tell(lobby_ptr self, client_id id, std::string line) {
 
 size_t main_room_size(const lobby_state& st) {
   return st.members.size() - st.members_in_private + st.remote.size()
-         - st.remote_in_private;
+         - st.remote.in_private();
 }
 
 size_t online(const lobby_state& st) {
   return st.members.size() + st.remote.size();
 }
 
-// set_pair, add_member, remove_member and set_remote_private are the only
-// writers of who is where. Each drops the main room's link group when this
-// node's room changes; the room's next line rebuilds it.
+// set_pair, add_member and remove_member are the only writers of who is
+// where on this node (st.remote's calls are, for the other nodes). Each
+// drops the main room's link group when this node's room changes; the
+// room's next line rebuilds it.
 
 void set_pair(lobby_ptr self, client_id id, const private_pair_actor& pair,
               client_id partner) {
@@ -108,14 +109,6 @@ void invite_answer_arrived(lobby_ptr self, client_id id,
   }
   if (!error.empty())
     invite_answered(self, id, error);
-}
-
-void set_remote_private(lobby_state& st, client_id id, bool in_private) {
-  auto i = st.remote.find(id);
-  if (i == st.remote.end() || i->second.in_private == in_private)
-    return;
-  i->second.in_private = in_private;
-  in_private ? ++st.remote_in_private : --st.remote_in_private;
 }
 
 size_t tell_room(lobby_ptr self, const shared_text& line, client_id except) {
@@ -344,7 +337,7 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   }
   auto local = st.members.find(target);
   auto remote = st.remote.find(target);
-  if (local == st.members.end() && remote == st.remote.end()) {
+  if (local == st.members.end() && !remote) {
     tell(self, id, "Error: no such client: " + arg);
     return;
   }
@@ -370,13 +363,13 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
     publish_gauges(self);
     return;
   }
-  if (remote->second.in_private) {
+  if (remote->in_private) {
     tell(self, id, busy);
     return;
   }
   // The target's node decides and starts the pair; its room message
   // brings this client in.
-  auto node = remote->second.node;
+  auto node = remote->node;
   auto& p = st.peers.at(node);
   auto& invite = inviter->second.invite.emplace();
   invite.node = node;
@@ -409,7 +402,7 @@ void on_who(lobby_ptr self, client_id id) {
   auto& st = self->state;
   auto total = online(st);
   tell(self, id, "Online: " + std::to_string(total));
-  // Both maps are ordered by number: merge them.
+  // Both the members and the roster are in number order: merge them.
   auto local = st.members.begin();
   auto remote = st.remote.begin();
   for (size_t listed = 0;
@@ -421,10 +414,10 @@ void on_who(lobby_ptr self, client_id id) {
     }
     auto take_local = remote == st.remote.end()
                       || (local != st.members.end()
-                          && local->first < remote->first);
-    auto other = take_local ? local->first : remote->first;
+                          && local->first < remote->id);
+    auto other = take_local ? local->first : remote->id;
     auto in_private = take_local ? static_cast<bool>(local->second.pair)
-                                 : remote->second.in_private;
+                                 : remote->in_private;
     if (take_local)
       ++local;
     else

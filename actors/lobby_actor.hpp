@@ -15,6 +15,7 @@
 
 #include "actors/chat_stats.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/remote_roster.hpp"
 
 namespace chat {
 
@@ -88,12 +89,6 @@ struct member {
   bool gone = false;
 };
 
-/// A client of another node, as its lobby told us.
-struct remote_member {
-  node_index node;
-  bool in_private = false;
-};
-
 /// Another node's lobby, linked to ours.
 struct peer {
   peer_actor lobby;
@@ -125,12 +120,12 @@ struct lobby_state {
   std::vector<std::pair<session_actor, client_link_ptr>> waiting;
   /// The clients of this node.
   std::map<client_id, member> members;
-  /// The clients of the other nodes.
-  std::map<client_id, remote_member> remote;
-  /// How many of each are in a private chat: the main room is everyone
-  /// else (see `main_room_size`).
+  /// The clients of the other nodes, with how many of them are in a
+  /// private chat.
+  remote_roster remote;
+  /// How many members are in a private chat: the main room is everyone
+  /// else, here and there (see `main_room_size`).
   size_t members_in_private = 0;
-  size_t remote_in_private = 0;
   /// The same clients by session, for their down messages.
   std::unordered_map<caf::actor_addr, client_id> by_session;
   /// The private pairs this lobby started and that still run.

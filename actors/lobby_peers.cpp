@@ -133,16 +133,15 @@ void on_roster(lobby_ptr self, node_index node, const client_ids& clients,
   if (mine >= st.next_id)
     st.next_id = mine + st.config.cluster_slots;
   for (auto id : clients) {
-    if (st.remote.count(id) != 0 || st.members.count(id) != 0)
+    if (st.members.count(id) != 0 || !st.remote.add(node, id))
       continue;
     note_highest(st, node, id);
-    st.remote.emplace(id, remote_member{node});
     announce(self, id, true);
   }
   for (auto id : in_private)
-    set_remote_private(st, id, true);
+    st.remote.set_private(id, true);
   for (auto id : paging)
-    if (st.remote.count(id) != 0)
+    if (st.remote.contains(id))
       start_page(self, id);
   publish_gauges(self);
   start_numbering(self);
@@ -150,29 +149,24 @@ void on_roster(lobby_ptr self, node_index node, const client_ids& clients,
 
 void on_joined(lobby_ptr self, node_index node, client_id id) {
   auto& st = self->state;
-  if (st.remote.count(id) != 0 || st.members.count(id) != 0)
+  if (st.members.count(id) != 0 || !st.remote.add(node, id))
     return;
   note_highest(st, node, id);
-  st.remote.emplace(id, remote_member{node});
   announce(self, id, true);
 }
 
 void on_left(lobby_ptr self, node_index node, client_id id) {
-  auto& st = self->state;
-  auto i = st.remote.find(id);
-  if (i == st.remote.end() || i->second.node != node)
+  if (!self->state.remote.erase(node, id))
     return;
-  set_remote_private(st, id, false);
-  st.remote.erase(i);
   stop_page(self, id);
   announce(self, id, false);
 }
 
 void on_private(lobby_ptr self, node_index node, client_id id,
                 bool in_private) {
-  auto& st = self->state;
-  if (auto i = st.remote.find(id); i != st.remote.end() && i->second.node == node)
-    set_remote_private(st, id, in_private);
+  auto& remote = self->state.remote;
+  if (remote.contains(node, id))
+    remote.set_private(id, in_private);
 }
 
 void on_relay(lobby_ptr self, node_index, client_id from,
@@ -188,8 +182,7 @@ void on_remote_typed(lobby_ptr self, node_index, client_id from) {
 }
 
 void on_remote_page(lobby_ptr self, node_index node, client_id from) {
-  auto i = self->state.remote.find(from);
-  if (i != self->state.remote.end() && i->second.node == node)
+  if (self->state.remote.contains(node, from))
     start_page(self, from);
 }
 
@@ -309,9 +302,8 @@ void lose_peer(lobby_ptr self, node_index node, bool keep) {
   for (auto& [id, m] : st.members) {
     if (!m.pair)
       continue;
-    auto partner = st.remote.find(m.partner);
     auto pair_here = st.pairs.count(m.pair.address()) != 0;
-    if (partner != st.remote.end() && partner->second.node == node) {
+    if (st.remote.contains(node, m.partner)) {
       if (pair_here) {
         caf::anon_send(m.pair, end_atom_v, m.partner);
         st.ended_pairs.insert(m.pair.address());
@@ -330,18 +322,10 @@ void lose_peer(lobby_ptr self, node_index node, bool keep) {
     invite_answered(self, id,
                     "Error: no such client: " + st.members.at(id).invite->arg);
   // Its clients are gone.
-  for (auto r = st.remote.begin(); r != st.remote.end();) {
-    if (r->second.node != node) {
-      ++r;
-      continue;
-    }
-    auto id = r->first;
-    if (r->second.in_private)
-      --st.remote_in_private;
-    r = st.remote.erase(r);
+  st.remote.erase_node(node, [self](client_id id) {
     stop_page(self, id);
     announce(self, id, false);
-  }
+  });
   publish_gauges(self);
 }
 

@@ -71,9 +71,6 @@ void invite_answered(lobby_ptr self, client_id id, const std::string& error);
 void invite_answer_arrived(lobby_ptr self, client_id id,
                            const std::string& error);
 
-/// Marks client `id` of another node as in a private chat or not.
-void set_remote_private(lobby_state& st, client_id id, bool in_private);
-
 /// Sends one message to every linked peer, counting its bytes toward each
 /// one's backlog; drops a peer whose backlog passes the cap.
 template <class... Ts>
