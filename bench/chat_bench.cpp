@@ -880,11 +880,12 @@ int64_t bench::total(
 bool bench::children_alive() {
   if (worker_ != 0)
     return getppid() == parent_ && !run_.ctl().abort.load();
-  for (auto& pid : children_) {
+  for (size_t k = 0; k < children_.size(); ++k) {
+    auto& pid = children_[k];
     int status = 0;
     if (pid <= 0 || ::waitpid(pid, &status, WNOHANG) != pid)
       continue;
-    std::cerr << "chat-bench: worker (pid " << pid << ") ";
+    std::cerr << "chat-bench: worker " << k + 1 << " (pid " << pid << ") ";
     if (WIFSIGNALED(status))
       std::cerr << "died of signal " << WTERMSIG(status) << '\n';
     else
@@ -1347,7 +1348,8 @@ int bench::finish(int rc) {
   ctl.cmd.store(static_cast<int32_t>(command::exit));
   ctl.seq.fetch_add(1, std::memory_order_release);
   auto deadline = clock_type::now() + std::chrono::seconds(5);
-  for (auto pid : children_) {
+  for (size_t k = 0; k < children_.size(); ++k) {
+    auto pid = children_[k];
     if (pid <= 0)
       continue; // reaped already, and told of
     int status = 0;
@@ -1355,7 +1357,7 @@ int bench::finish(int rc) {
       if (clock_type::now() >= deadline) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, &status, 0);
-        std::cerr << "chat-bench: worker (pid " << pid
+        std::cerr << "chat-bench: worker " << k + 1 << " (pid " << pid
                   << ") did not exit: killed\n";
         rc = 1;
         break;
@@ -1363,12 +1365,12 @@ int bench::finish(int rc) {
       ::usleep(10'000);
     }
     if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
-      std::cerr << "chat-bench: worker (pid " << pid << ") died of signal "
-                << WTERMSIG(status) << '\n';
+      std::cerr << "chat-bench: worker " << k + 1 << " (pid " << pid
+                << ") died of signal " << WTERMSIG(status) << '\n';
       rc = 1;
     } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-      std::cerr << "chat-bench: worker (pid " << pid << ") exited with "
-                << WEXITSTATUS(status) << '\n';
+      std::cerr << "chat-bench: worker " << k + 1 << " (pid " << pid
+                << ") exited with " << WEXITSTATUS(status) << '\n';
       rc = 1;
     }
   }
