@@ -117,8 +117,6 @@ struct alignas(64) worker_slot {
   std::atomic<int64_t> extra{0};
   std::atomic<int32_t> done_seq{0};
   std::atomic<int32_t> ok{0};
-  // What the command gave: lines sent, for the probe.
-  std::atomic<int64_t> result{0};
 };
 
 // The command word: `seq` is raised last, so a worker that sees it changed
