@@ -413,8 +413,8 @@ private:
   bool team_alive();
   // Counts summed over the workers (this one's own, with one worker).
   template <class T>
-  int64_t total(int64_t own,
-                std::atomic<T> chat_bench::worker_slot::*field) const {
+  int64_t
+  total(int64_t own, std::atomic<T> chat_bench::worker_slot::*field) const {
     if (workers_ == 1)
       return own;
     int64_t sum = 0;
@@ -920,23 +920,23 @@ bool bench::together(command c, int64_t arg, double timeout_s) {
 bool bench::carry_out(command c, int64_t arg) {
   bool ok = true;
   switch (c) {
-  case command::connect:
-    // Its outcome is the count of clients open, which the caller reads.
-    connect_to(share(static_cast<int>(arg)));
-    break;
-  case command::settle:
-    settle();
-    break;
-  case command::reset:
-    reset_counts();
-    break;
-  case command::probe:
-    send_probe_lines();
-    break;
-  case command::report:
-  case command::none:
-  case command::exit:
-    break;
+    case command::connect:
+      // Its outcome is the count of clients open, which the caller reads.
+      connect_to(share(static_cast<int>(arg)));
+      break;
+    case command::settle:
+      settle();
+      break;
+    case command::reset:
+      reset_counts();
+      break;
+    case command::probe:
+      send_probe_lines();
+      break;
+    case command::report:
+    case command::none:
+    case command::exit:
+      break;
   }
   publish();
   return ok;

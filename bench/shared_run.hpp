@@ -38,7 +38,8 @@ public:
   }
 
   size_t size() const {
-    return static_cast<size_t>(count_->load(std::memory_order_acquire));
+    auto n = static_cast<size_t>(count_->load(std::memory_order_acquire));
+    return n < capacity_ ? n : capacity_;
   }
 
   const line_slot& operator[](size_t id) const {
@@ -53,9 +54,9 @@ public:
   // start lines at once (the probe): the number is taken first, and nobody
   // reads a slot before its frame, sent after this, arrives.
   int64_t start(int sender, int remaining, int64_t t) {
-    if (size() >= capacity_)
-      return -1;
     auto id = count_->fetch_add(1, std::memory_order_acq_rel);
+    if (static_cast<size_t>(id) >= capacity_)
+      return -1;
     auto& s = slots_[id];
     s.sender.store(sender, std::memory_order_relaxed);
     s.last_ns.store(0, std::memory_order_relaxed);
@@ -77,9 +78,9 @@ public:
     if (s.remaining.load(std::memory_order_relaxed) <= 0)
       return delivery::extra;
     auto last = s.last_ns.load(std::memory_order_relaxed);
-    while (last < t
-           && !s.last_ns.compare_exchange_weak(last, t,
-                                               std::memory_order_acq_rel))
+    while (
+      last < t
+      && !s.last_ns.compare_exchange_weak(last, t, std::memory_order_acq_rel))
       ;
     auto before = s.remaining.fetch_sub(1, std::memory_order_acq_rel);
     if (before <= 0)
@@ -104,8 +105,15 @@ private:
 };
 
 // What the coordinator (worker 0) asks of every worker, one at a time.
-enum class command : int32_t { none, connect, settle, reset, probe, report,
-                                exit };
+enum class command : int32_t {
+  none,
+  connect,
+  settle,
+  reset,
+  probe,
+  report,
+  exit
+};
 
 // What one worker tells the others: its counts (copied at every turn of its
 // loop) and the last command it carried out. A cache line of its own.
@@ -148,7 +156,8 @@ public:
                      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
       return nullptr;
-    // Zero-filled pages are already valid atomics of value 0.
+    // The line slots are not constructed (that would touch every page):
+    // zero-filled pages already hold atomics of value 0.
     return new (p) shared_run(workers);
   }
 
@@ -162,12 +171,14 @@ public:
     return workers_at()[w];
   }
   line_table lines() {
-    return {reinterpret_cast<line_slot*>(workers_at() + workers_),
-            &ctl_.lines, line_capacity};
+    return {reinterpret_cast<line_slot*>(workers_at() + workers_), &ctl_.lines,
+            line_capacity};
   }
 
 private:
   explicit shared_run(int workers) : workers_(workers) {
+    for (int w = 0; w < workers; ++w)
+      new (workers_at() + w) worker_slot;
   }
   worker_slot* workers_at() {
     return reinterpret_cast<worker_slot*>(this + 1);
