@@ -4,7 +4,9 @@
 // addresses so that more than one address's ephemeral ports can be used.
 // With --targets, the clients are spread round-robin over several servers
 // (the nodes of one cluster), and every line counts at every node's clients.
-// Progress goes to stderr, one JSON line per result to stdout.
+// Progress goes to stderr, one JSON line per result to stdout. With
+// --workers=W (hold, broadcast), W processes share the clients, each with
+// its own loop; bench/shared_run.hpp holds what they share.
 
 #include <algorithm>
 #include <cerrno>
@@ -26,12 +28,16 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <asio.hpp>
 
 #include "bench/latency_histogram.hpp"
+#include "bench/shared_run.hpp"
 #include "net/tls_stream.hpp"
 
 namespace {
@@ -39,10 +45,15 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 using asio::ip::tcp;
 
+using chat_bench::command;
+using chat_bench::delivery;
+
+// CLOCK_MONOTONIC by name: the workers' stamps are compared across
+// processes, and it is one clock for the whole host.
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           clock_type::now().time_since_epoch())
-    .count();
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
 // Command-line options; every phase is bounded by a timeout.
@@ -76,6 +87,11 @@ struct options {
   // Departures each client must hear of: the killed node's clients, of
   // every chat-bench process; 0: this process's own.
   int64_t kill_expect = 0;
+  // Processes sharing the clients (hold, broadcast): global client g is
+  // worker g mod W's.
+  int workers = 1;
+  // broadcast: measure every step, also past the first that misses.
+  bool all_steps = false;
 };
 
 // "HOST:PORT" or "[V6]:PORT"; false if it is neither.
@@ -107,7 +123,8 @@ void usage() {
        "                           (summed over every PID given)\n"
        "  --clients=N              connections (default 1000)\n"
        "  --sources=K              source addresses 127.0.0.2.. (default 4)\n"
-       "  --concurrency=N          handshakes in progress at once (128)\n"
+       "  --concurrency=N          handshakes in progress at once (128),\n"
+       "                           in each worker\n"
        "  --rounds=K               broadcasts per step (default 64)\n"
        "  --in-flight=M            broadcasts in flight at once (16)\n"
        "  --steps=N1,N2,...        broadcast: raise N until p95 > max\n"
@@ -123,12 +140,19 @@ void usage() {
        "                           --kill-pid=0: someone else kills it, timed\n"
        "                           from the first of its clients to drop\n"
        "  --kill-expect=N          loss: departures to hear of (default:\n"
-       "                           this process's clients of that node)\n";
+       "                           this process's clients of that node)\n"
+       "  --workers=W              hold, broadcast: W processes share the\n"
+       "                           clients (each may open ~19,900 here)\n"
+       "  --all-steps              broadcast: go on stepping after a miss\n";
 }
 
 bool parse(int argc, char** argv, options& o) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--all-steps") {
+      o.all_steps = true;
+      continue;
+    }
     auto eq = arg.find('=');
     if (arg.rfind("--", 0) != 0 || eq == std::string::npos)
       return false;
@@ -192,9 +216,15 @@ bool parse(int argc, char** argv, options& o) {
       o.kill_pid = std::stoi(val);
     else if (key == "kill-expect")
       o.kill_expect = std::stoll(val);
+    else if (key == "workers")
+      o.workers = std::max(1, std::min(64, std::stoi(val)));
+    else if (key == "all-steps")
+      o.all_steps = val == "1";
     else
       return false;
   }
+  if (o.workers > 1 && o.scenario != "hold" && o.scenario != "broadcast")
+    return false;
   if (o.scenario == "loss")
     return o.kill_node >= 1 && o.kill_pid >= 0
            && o.kill_node <= static_cast<int>(std::max<size_t>(
@@ -273,14 +303,6 @@ struct cpu_mark {
   double wall_s;
 };
 
-// A line of stamped traffic: who sent it, when, how many must still get it.
-struct message {
-  int64_t sent_ns = 0;
-  int64_t last_ns = 0;
-  int sender = 0;
-  int remaining = 0;
-};
-
 class bench;
 
 // One WebSocket client connection: handshake, then frames both ways.
@@ -322,7 +344,13 @@ private:
 // Runs one scenario over a pool of connections.
 class bench {
 public:
-  explicit bench(options o) : opt_(std::move(o)) {
+  // Worker `worker` of run.workers(); worker 0 coordinates and prints.
+  bench(options o, chat_bench::shared_run& run, int worker)
+    : opt_(std::move(o)),
+      run_(run),
+      lines_(run.lines()),
+      worker_(worker),
+      workers_(run.workers()) {
     if (opt_.targets.empty())
       opt_.targets.emplace_back(opt_.host, opt_.port);
     for (auto& [host, port] : opt_.targets)
@@ -335,6 +363,12 @@ public:
   }
 
   int run();
+  // Workers 1..W-1: carry out worker 0's commands until told to exit.
+  int serve();
+  int finish(int rc);
+  void add_child(pid_t pid) {
+    children_.push_back(pid);
+  }
 
   // Callbacks from conn.
   void on_open(int) {
@@ -345,7 +379,7 @@ public:
     if (was_open) {
       --open_;
       ++dropped_;
-      if (watching_ && node_of(index) != opt_.kill_node - 1)
+      if (watching_ && node_of(global(index)) != opt_.kill_node - 1)
         ++survivors_dropped_;
       else if (watching_ && killed_ns_ == 0)
         killed_ns_ = now_ns();
@@ -362,9 +396,35 @@ private:
   template <class Pred>
   bool run_until(Pred done, double timeout_s, const char* what);
   void send_stamped(int sender, bool broadcast);
+  void complete(size_t id);
+  void poll_lines();
   void settle();
   bool probe();
+  void send_probe_lines();
   void reset_counts();
+  void connect_all(int n);
+  void settle_all();
+  // The team of workers: every one carries out `c` over its own clients
+  // and all wait for the slowest; false if one failed, timed out or died.
+  // One worker: just `c`, as before there were workers.
+  bool together(command c, int64_t arg, double timeout_s);
+  bool carry_out(command c, int64_t arg);
+  void publish();
+  bool team_alive();
+  // Counts summed over the workers (this one's own, with one worker).
+  template <class T>
+  int64_t
+  total(int64_t own, std::atomic<T> chat_bench::worker_slot::*field) const {
+    if (workers_ == 1)
+      return own;
+    int64_t sum = 0;
+    for (int w = 0; w < workers_; ++w)
+      sum += (run_.worker(w).*field).load(std::memory_order_relaxed);
+    return sum;
+  }
+  int open_all() const {
+    return static_cast<int>(total(open_, &chat_bench::worker_slot::open));
+  }
   std::string head(const char* scenario, int clients);
   cpu_mark mark_now() const;
   std::string tail(const cpu_mark& from, const cpu_mark& to) const;
@@ -373,13 +433,37 @@ private:
   bool broadcast_step(int n, double& p95);
   int throughput();
   int loss();
-  int node_of(int index) const {
-    return index % static_cast<int>(servers_.size());
+  int node_of(int g) const {
+    return g % static_cast<int>(servers_.size());
+  }
+  // This worker's client `local` is global client local * W + worker.
+  int global(int local) const {
+    return local * workers_ + worker_;
+  }
+  // How many of clients 0..n-1 are this worker's.
+  int share(int n) const {
+    return n > worker_ ? (n - worker_ + workers_ - 1) / workers_ : 0;
   }
   void on_departures(int receiver, const char* data, size_t len, int64_t t);
 
   options opt_;
+  chat_bench::shared_run& run_;
+  // Stamped lines, shared by every worker.
+  chat_bench::line_table lines_;
+  int worker_;
+  int workers_;
+  std::vector<pid_t> children_;
+  // Workers 1..W-1: worker 0's process, which they leave once it is gone.
+  pid_t parent_ = getppid();
+  // A worker died or left: the team cannot measure any more.
+  bool broken_ = false;
+  // broadcast: the lines in flight, that worker 0 watches.
+  std::vector<size_t> in_flight_;
   asio::io_context io_{1};
+  // Without work (a worker waiting for its first command) run_for() would
+  // return at once and leave io_ stopped: the guard keeps it running.
+  asio::executor_work_guard<asio::io_context::executor_type> keep_
+    = asio::make_work_guard(io_);
   // The TLS settings of every connection, with --tls.
   std::unique_ptr<asio::ssl::context> tls_;
   // The servers; client i connects to servers_[i % servers_.size()].
@@ -391,8 +475,7 @@ private:
   int failed_ = 0;
   int dropped_ = 0;
   int target_ = 0;
-  // Stamped lines and what the receivers measured.
-  std::vector<message> msgs_;
+  // What the receivers measured.
   chat_bench::latency_histogram latencies_;
   int64_t deliveries_ = 0;
   int64_t stray_ = 0;
@@ -633,43 +716,70 @@ void bench::on_text(int receiver, const char* data, size_t len, int64_t t) {
   size_t id = 0;
   for (const char* c = sp + 2; c < end && *c >= '0' && *c <= '9'; ++c)
     id = id * 10 + static_cast<size_t>(*c - '0');
-  if (id >= msgs_.size() || msgs_[id].sender == receiver) {
+  auto got = lines_.deliver(id, global(receiver), t);
+  if (got == delivery::stray) {
     ++stray_;
     return;
   }
-  auto& m = msgs_[id];
-  if (m.remaining <= 0) {
+  if (got == delivery::extra) {
     ++extra_;
     return;
   }
   ++deliveries_;
   if (!broadcasting_)
-    latencies_.record(t - m.sent_ns);
-  m.last_ns = t;
-  if (--m.remaining > 0)
+    latencies_.record(t - lines_[id].sent_ns.load(std::memory_order_relaxed));
+  if (got != delivery::last)
     return;
-  ++completed_;
   if (broadcasting_) {
-    latencies_.record(t - m.sent_ns);
-    if (started_ < opt_.rounds)
-      send_stamped(next_sender_++ % target_, true);
-  } else if (closed_loop_ && t < stop_sending_ns_) {
-    send_stamped(m.sender, false);
+    complete(id);
+    return;
+  }
+  ++completed_;
+  if (closed_loop_ && t < stop_sending_ns_)
+    send_stamped(lines_[id].sender.load(std::memory_order_relaxed), false);
+}
+
+// A broadcast line worker 0 started reached every other client: its
+// latency counts, and the next line leaves.
+void bench::complete(size_t id) {
+  auto at = std::find(in_flight_.begin(), in_flight_.end(), id);
+  if (at == in_flight_.end())
+    return;
+  in_flight_.erase(at);
+  ++completed_;
+  latencies_.record(lines_.latency_ns(id));
+  if (started_ < opt_.rounds)
+    send_stamped(next_sender_++ % target_, true);
+}
+
+// Lines that other workers' clients completed, noticed once per turn (this
+// paces the lines; their latency is the slots' own stamps).
+void bench::poll_lines() {
+  for (size_t i = 0; i < in_flight_.size();) {
+    auto id = in_flight_[i];
+    if (lines_.done(id))
+      complete(id); // removes it: look at the same place again
+    else
+      ++i;
   }
 }
 
+// `sender`: this worker's client; a dead sender cannot send, the next live
+// one does.
 void bench::send_stamped(int sender, bool broadcast) {
-  // A dead sender cannot send: the next live one does.
   for (int i = 0; i < target_ && conns_[sender]->st != conn::state::open; ++i)
     sender = (sender + 1) % target_;
-  message m;
-  m.sender = sender;
-  m.remaining = open_ - 1;
-  m.sent_ns = now_ns();
-  msgs_.push_back(m);
+  auto id = lines_.start(global(sender), open_all() - 1, now_ns());
+  if (id < 0) {
+    static bool told = false;
+    if (!std::exchange(told, true))
+      std::cerr << "chat-bench: the table of lines is full\n";
+    return;
+  }
   ++started_;
-  auto text = std::string(broadcast ? "B" : "T")
-              + std::to_string(msgs_.size() - 1);
+  if (broadcast)
+    in_flight_.push_back(static_cast<size_t>(id));
+  auto text = std::string(broadcast ? "B" : "T") + std::to_string(id);
   conns_[sender]->send_text(text);
 }
 
@@ -678,11 +788,13 @@ void bench::pump() {
     auto idx = next_++;
     if (idx >= static_cast<int>(conns_.size()))
       conns_.push_back(std::make_unique<conn>(*this, io_, tls_.get(), idx));
-    // 127.0.0.2, .3, ...: each has its own ephemeral port range.
+    // 127.0.0.2, .3, ...: each has its own ephemeral port range. By the
+    // global index, so that W workers spread as one process would.
+    auto g = global(idx);
     asio::ip::address_v4::bytes_type b{
-      {127, 0, 0, static_cast<unsigned char>(2 + idx % opt_.sources)}};
+      {127, 0, 0, static_cast<unsigned char>(2 + g % opt_.sources)}};
     ++pending_;
-    conns_[idx]->start(servers_[static_cast<size_t>(idx) % servers_.size()],
+    conns_[idx]->start(servers_[static_cast<size_t>(node_of(g))],
                        asio::ip::address_v4{b});
   }
 }
@@ -692,25 +804,163 @@ bool bench::run_until(Pred done, double timeout_s, const char* what) {
   auto start = clock_type::now();
   auto deadline = start + std::chrono::duration<double>(timeout_s);
   auto next_report = start + std::chrono::seconds(1);
+  auto& ctl = run_.ctl();
+  auto next_check = start;
   while (!done()) {
     auto now = clock_type::now();
     if (now >= deadline) {
-      std::cerr << "chat-bench: " << what << ": timed out\n";
+      std::cerr << "chat-bench: ";
+      if (worker_ > 0)
+        std::cerr << "worker " << worker_ << ": ";
+      std::cerr << what << ": timed out\n";
       return false;
     }
-    if (now >= next_report) {
+    // A worker that died, or worker 0 gone: checked ten times a second.
+    if (workers_ > 1 && now >= next_check) {
+      next_check = now + std::chrono::milliseconds(100);
+      if (ctl.abort.load() || !team_alive()) {
+        broken_ = true;
+        return false;
+      }
+    }
+    // Progress from worker 0 only, summed over the workers.
+    if (now >= next_report && worker_ == 0) {
       next_report += std::chrono::seconds(1);
-      std::cerr << "chat-bench: " << what << ": open " << open_ << ", failed "
-                << failed_ << ", dropped " << dropped_ << ", deliveries "
-                << deliveries_ << ", done " << completed_;
-      if (extra_ > 0)
-        std::cerr << ", extra " << extra_;
+      using ws = chat_bench::worker_slot;
+      auto extra = total(extra_, &ws::extra);
+      std::cerr << "chat-bench: " << what << ": open " << open_all()
+                << ", failed " << total(failed_, &ws::failed) << ", dropped "
+                << total(dropped_, &ws::dropped) << ", deliveries "
+                << total(deliveries_, &ws::deliveries) << ", done "
+                << completed_;
+      if (extra > 0)
+        std::cerr << ", extra " << extra;
       std::cerr << '\n';
     }
     pump();
+    // Between two turns, worker 0 notices the lines that other workers
+    // completed. 5 ms: a 1 ms turn cost the workers twice the CPU per
+    // delivery (and worse latency) at N = 15,000.
     io_.run_for(std::chrono::milliseconds(5));
+    if (workers_ > 1) {
+      publish();
+      if (broadcasting_)
+        poll_lines();
+    }
   }
   return true;
+}
+
+// This worker's counts, for the others to sum.
+void bench::publish() {
+  auto& me = run_.worker(worker_);
+  me.open.store(open_, std::memory_order_relaxed);
+  me.failed.store(failed_, std::memory_order_relaxed);
+  me.dropped.store(dropped_, std::memory_order_relaxed);
+  me.deliveries.store(deliveries_, std::memory_order_relaxed);
+  me.extra.store(extra_, std::memory_order_relaxed);
+}
+
+// Worker 0: false (and a line on stderr) once a worker has died or left.
+// The others: false once worker 0 has.
+bool bench::team_alive() {
+  if (worker_ != 0)
+    return getppid() == parent_ && !run_.ctl().abort.load();
+  for (size_t k = 0; k < children_.size(); ++k) {
+    auto& pid = children_[k];
+    int status = 0;
+    if (pid <= 0 || ::waitpid(pid, &status, WNOHANG) != pid)
+      continue;
+    std::cerr << "chat-bench: worker " << k + 1 << " (pid " << pid << ") ";
+    if (WIFSIGNALED(status))
+      std::cerr << "died of signal " << WTERMSIG(status) << '\n';
+    else
+      std::cerr << "exited with " << WEXITSTATUS(status) << '\n';
+    pid = 0;
+    run_.ctl().abort.store(1);
+    return false;
+  }
+  return true;
+}
+
+bool bench::together(command c, int64_t arg, double timeout_s) {
+  if (workers_ == 1)
+    return carry_out(c, arg);
+  if (broken_)
+    return false;
+  auto& ctl = run_.ctl();
+  ctl.cmd.store(static_cast<int32_t>(c), std::memory_order_relaxed);
+  ctl.arg.store(arg, std::memory_order_relaxed);
+  auto seq = ctl.seq.load(std::memory_order_relaxed) + 1;
+  ctl.seq.store(seq, std::memory_order_release);
+  bool ok = carry_out(c, arg);
+  // Every worker, this one too, has carried it out once its done_seq is
+  // seq (worker 0's own, set here).
+  run_.worker(0).ok.store(ok);
+  run_.worker(0).done_seq.store(seq, std::memory_order_release);
+  bool all = run_until(
+    [&] {
+      for (int w = 0; w < workers_; ++w)
+        if (run_.worker(w).done_seq.load(std::memory_order_acquire) != seq)
+          return false;
+      return true;
+    },
+    timeout_s, "workers");
+  if (!all) {
+    broken_ = true;
+    ctl.abort.store(1);
+    return false;
+  }
+  for (int w = 0; w < workers_; ++w)
+    ok = ok && run_.worker(w).ok.load();
+  return ok;
+}
+
+// This worker's part of a command.
+bool bench::carry_out(command c, int64_t arg) {
+  bool ok = true;
+  switch (c) {
+    case command::connect:
+      // Its outcome is the count of clients open, which the caller reads.
+      connect_to(share(static_cast<int>(arg)));
+      break;
+    case command::settle:
+      settle();
+      break;
+    case command::reset:
+      reset_counts();
+      break;
+    case command::probe:
+      send_probe_lines();
+      break;
+    case command::report:
+    case command::none:
+    case command::exit:
+      break;
+  }
+  publish();
+  return ok;
+}
+
+int bench::serve() {
+  auto& ctl = run_.ctl();
+  auto& me = run_.worker(worker_);
+  int32_t seen = 0;
+  // Worker 0 sends a command at least once per phase, each bounded.
+  auto idle_s = 4 * opt_.timeout_s + opt_.settle_s + 30;
+  for (;;) {
+    if (!run_until(
+          [&] { return ctl.seq.load(std::memory_order_acquire) != seen; },
+          idle_s, "worker: waiting"))
+      return 1;
+    seen = ctl.seq.load(std::memory_order_acquire);
+    auto c = static_cast<command>(ctl.cmd.load(std::memory_order_relaxed));
+    bool ok = carry_out(c, ctl.arg.load(std::memory_order_relaxed));
+    me.ok.store(ok);
+    me.done_seq.store(seen, std::memory_order_release);
+    if (c == command::exit)
+      return 0;
+  }
 }
 
 // Opens connections until n have been tried; returns how many are open.
@@ -730,7 +980,9 @@ void bench::settle() {
 
 // Clears what the receivers measured, before a measured phase.
 void bench::reset_counts() {
-  msgs_.clear();
+  if (worker_ == 0)
+    lines_.clear();
+  in_flight_.clear();
   latencies_.clear();
   deliveries_ = started_ = completed_ = 0;
   extra_ = 0;
@@ -743,30 +995,44 @@ bool bench::probe() {
   auto nodes = static_cast<int>(servers_.size());
   if (nodes < 2)
     return true;
-  reset_counts();
+  const double quick_s = 10;
+  together(command::reset, 0, quick_s);
+  together(command::probe, 0, quick_s);
+  auto done = [&] {
+    size_t n = 0;
+    for (size_t id = 0; id < lines_.size(); ++id)
+      n += lines_.done(id);
+    return n;
+  };
+  bool ok = run_until([&] { return done() >= lines_.size(); },
+                      opt_.timeout_s, "probe")
+            && lines_.size() == static_cast<size_t>(nodes);
+  if (!ok) {
+    std::cerr << "chat-bench: probe: " << done() << " of " << lines_.size()
+              << " lines (one per node with an open client, of " << nodes
+              << " nodes) reached every other client; missing:";
+    for (size_t id = 0; id < lines_.size(); ++id)
+      if (auto left = lines_[id].remaining.load(); left > 0)
+        std::cerr << " node " << (node_of(lines_[id].sender.load()) + 1)
+                  << "'s line at " << left << " clients;";
+    std::cerr << '\n';
+  }
+  together(command::reset, 0, quick_s);
+  return ok;
+}
+
+// This worker's probe lines: node k's is sent by worker k mod W, which holds
+// client k and every k + jW, so some of node k's clients if any.
+void bench::send_probe_lines() {
+  auto nodes = static_cast<int>(servers_.size());
   // Only the connections started: after a connect timeout, fewer than asked.
   auto started = static_cast<int>(conns_.size());
-  for (int k = 0; k < nodes; ++k)
-    for (int i = k; i < started; i += nodes)
-      if (conns_[i]->st == conn::state::open) {
+  for (int k = worker_; k < nodes; k += workers_)
+    for (int i = 0; i < started; ++i)
+      if (node_of(global(i)) == k && conns_[i]->st == conn::state::open) {
         send_stamped(i, false);
         break;
       }
-  bool ok = run_until([&] { return completed_ >= started_; }, opt_.timeout_s,
-                      "probe")
-            && started_ == nodes;
-  if (!ok) {
-    std::cerr << "chat-bench: probe: " << completed_ << " of " << started_
-              << " lines (one per node with an open client, of " << nodes
-              << " nodes) reached every other client; missing:";
-    for (auto& m : msgs_)
-      if (m.remaining > 0)
-        std::cerr << " node " << (m.sender % nodes + 1) << "'s line at "
-                  << m.remaining << " clients;";
-    std::cerr << '\n';
-  }
-  reset_counts();
-  return ok;
 }
 
 std::string bench::head(const char* scenario, int clients) {
@@ -774,13 +1040,17 @@ std::string bench::head(const char* scenario, int clients) {
   os << "{\"scenario\":\"" << scenario << "\",\"server\":\"" << opt_.server
      << "\",\"nodes\":" << servers_.size() << ",\"clients\":" << clients
      << ",\"tls\":" << (opt_.tls ? "true" : "false")
-     << ",\"open\":" << open_ << ",\"failed\":" << failed_
-     << ",\"dropped\":" << dropped_;
+     << ",\"open\":" << open_all()
+     << ",\"failed\":" << total(failed_, &chat_bench::worker_slot::failed)
+     << ",\"dropped\":" << total(dropped_, &chat_bench::worker_slot::dropped);
+  if (workers_ > 1)
+    os << ",\"workers\":" << workers_;
   return os.str();
 }
 
+// The generator's CPU is every worker's: the others' read from /proc.
 cpu_mark bench::mark_now() const {
-  return {own_cpu_s(), proc_cpu_s(opt_.server_pids),
+  return {own_cpu_s() + proc_cpu_s(children_), proc_cpu_s(opt_.server_pids),
           static_cast<double>(now_ns()) / 1e9};
 }
 
@@ -804,28 +1074,41 @@ int bench::hold() {
   auto rss0 = rss_bytes(opt_.server_pids);
   auto from = mark_now();
   auto t0 = clock_type::now();
-  connect_to(opt_.clients);
+  connect_all(opt_.clients);
   double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
-  settle();
+  settle_all();
   auto rss1 = rss_bytes(opt_.server_pids);
+  auto open = open_all();
   std::cout << head("hold", opt_.clients) << ",\"connect_s\":" << secs
-            << ",\"connects_per_s\":" << (secs > 0 ? open_ / secs : 0)
+            << ",\"connects_per_s\":" << (secs > 0 ? open / secs : 0)
             << ",\"server_rss_before\":" << rss0
             << ",\"server_rss_after\":" << rss1 << ",\"bytes_per_client\":"
-            << (open_ > 0 ? (rss1 - rss0) / open_ : 0) << tail(from, mark_now())
+            << (open > 0 ? (rss1 - rss0) / open : 0) << tail(from, mark_now())
             << std::endl;
-  return open_ > 0 ? 0 : 1;
+  return open > 0 && !broken_ ? 0 : 1;
+}
+
+// Every worker opens its share of clients 0..n-1 (bounded as connect_to
+// is, and a little more for the slowest to say so).
+void bench::connect_all(int n) {
+  together(command::connect, n, opt_.timeout_s + 10);
+}
+
+void bench::settle_all() {
+  together(command::settle, 0, opt_.settle_s + 10);
 }
 
 // K broadcasts with M in flight over n clients; false if any never finished.
+// Worker 0 sends every line, from its own clients in turn, and counts a
+// line's latency once it reached every other client of every worker.
 bool bench::broadcast_step(int n, double& p95) {
   auto t0 = clock_type::now();
-  connect_to(n);
+  connect_all(n);
   double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
-  settle();
+  settle_all();
   bool reached = probe();
+  together(command::reset, 0, 10);
   auto from = mark_now();
-  reset_counts();
   broadcasting_ = true;
   for (int i = 0; i < opt_.in_flight && started_ < opt_.rounds; ++i)
     send_stamped(next_sender_++ % target_, true);
@@ -833,6 +1116,10 @@ bool bench::broadcast_step(int n, double& p95) {
                       "broadcast");
   broadcasting_ = false;
   auto to = mark_now();
+  // The other workers' deliveries, as counted by the end.
+  together(command::report, 0, 10);
+  auto deliveries = total(deliveries_, &chat_bench::worker_slot::deliveries);
+  auto extra = total(extra_, &chat_bench::worker_slot::extra);
   // A broadcast that never finished counts as infinitely late (1e9 ms).
   for (int i = completed_; i < opt_.rounds; ++i)
     latencies_.record(int64_t{1'000'000'000'000'000});
@@ -841,15 +1128,15 @@ bool bench::broadcast_step(int n, double& p95) {
   std::cout << head("broadcast", n) << ",\"connect_s\":" << secs
             << ",\"in_flight\":" << opt_.in_flight
             << ",\"rounds\":" << opt_.rounds << ",\"completed\":" << completed_
-            << ",\"deliveries\":" << deliveries_ << ",\"deliveries_per_s\":"
-            << (wall > 0 ? static_cast<double>(deliveries_) / wall : 0)
+            << ",\"deliveries\":" << deliveries << ",\"deliveries_per_s\":"
+            << (wall > 0 ? static_cast<double>(deliveries) / wall : 0)
             << ",\"p50_ms\":" << latencies_.percentile_ms(0.50)
             << ",\"p95_ms\":" << p95
             << ",\"p99_ms\":" << latencies_.percentile_ms(0.99)
             << ",\"max_ms\":" << latencies_.max_ms()
-            << ",\"extra_deliveries\":" << extra_ << tail(from, to)
+            << ",\"extra_deliveries\":" << extra << tail(from, to)
             << std::endl;
-  return ok && reached && open_ == n;
+  return ok && reached && open_all() == n && !broken_;
 }
 
 int bench::broadcast() {
@@ -857,20 +1144,29 @@ int bench::broadcast() {
     double p95 = 0;
     return broadcast_step(opt_.clients, p95) ? 0 : 1;
   }
+  // The largest N before the first miss; with --all-steps the steps past
+  // it are measured too (a team that lost a worker cannot).
   int best = 0;
+  bool missed = false;
   for (auto n : opt_.steps) {
     double p95 = 0;
     bool ok = broadcast_step(n, p95);
-    if (!ok || p95 > opt_.max_p95_ms)
-      break;
-    best = n;
+    if (!ok || p95 > opt_.max_p95_ms) {
+      missed = true;
+      if (!opt_.all_steps || broken_)
+        break;
+    }
+    if (!missed)
+      best = n;
   }
   std::cout << "{\"scenario\":\"broadcast-max\",\"server\":\"" << opt_.server
             << "\",\"nodes\":" << servers_.size()
             << ",\"max_p95_ms\":" << opt_.max_p95_ms
-            << ",\"in_flight\":" << opt_.in_flight << ",\"largest_n\":" << best
-            << "}" << std::endl;
-  return 0;
+            << ",\"in_flight\":" << opt_.in_flight << ",\"largest_n\":" << best;
+  if (workers_ > 1)
+    std::cout << ",\"workers\":" << workers_;
+  std::cout << "}" << std::endl;
+  return broken_ ? 1 : 0;
 }
 
 int bench::throughput() {
@@ -879,7 +1175,6 @@ int bench::throughput() {
   probe();
   auto from = mark_now();
   reset_counts();
-  msgs_.reserve(1u << 20);
   closed_loop_ = true;
   auto start = now_ns();
   stop_sending_ns_ = start + static_cast<int64_t>(opt_.duration_s * 1e9);
@@ -954,7 +1249,7 @@ int bench::loss() {
   // After a connect that timed out, fewer than target_ were started.
   for (int i = 0; i < static_cast<int>(conns_.size()); ++i)
     if (conns_[i]->st == conn::state::open)
-      ++(node_of(i) == opt_.kill_node - 1 ? doomed : survivors);
+      ++(node_of(global(i)) == opt_.kill_node - 1 ? doomed : survivors);
   reset_counts();
   told_sum_.assign(conns_.size(), 0);
   told_need_ = opt_.kill_expect > 0 ? opt_.kill_expect : doomed;
@@ -1003,11 +1298,17 @@ int bench::run() {
   // Keep a few descriptors for /proc and the process itself: past the
   // limit, connects fail here, not on the server.
   auto most = static_cast<int>(std::min<uint64_t>(limit, 1u << 30)) - 16;
-  if (limit > 0 && opt_.clients > most) {
-    std::cerr << "chat-bench: only " << most
-              << " connections fit under this process's file limit\n";
-    opt_.clients = most;
+  if (limit > 0 && opt_.clients > most * workers_) {
+    std::cerr << "chat-bench: only " << most * workers_
+              << " connections fit under this process's file limit";
+    if (workers_ > 1)
+      std::cerr << " times " << workers_ << " workers";
+    std::cerr << '\n';
+    opt_.clients = most * workers_;
   }
+  // Each worker holds its share under its own limit.
+  if (workers_ > 1 && limit > 0)
+    most = most * workers_;
   for (auto& n : opt_.steps)
     n = std::min(n, limit > 0 ? most : n);
   if (opt_.scenario == "hold")
@@ -1017,6 +1318,45 @@ int bench::run() {
   if (opt_.scenario == "loss")
     return loss();
   return throughput();
+}
+
+// Worker 0, once the scenario is over: every other worker is told to exit
+// and reaped (killed if it does not within a few seconds); one that
+// crashed fails the run.
+int bench::finish(int rc) {
+  if (workers_ == 1)
+    return rc;
+  auto& ctl = run_.ctl();
+  ctl.cmd.store(static_cast<int32_t>(command::exit));
+  ctl.seq.fetch_add(1, std::memory_order_release);
+  auto deadline = clock_type::now() + std::chrono::seconds(5);
+  for (size_t k = 0; k < children_.size(); ++k) {
+    auto pid = children_[k];
+    if (pid <= 0)
+      continue; // reaped already, and told of
+    int status = 0;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (clock_type::now() >= deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        std::cerr << "chat-bench: worker " << k + 1 << " (pid " << pid
+                  << ") did not exit: killed\n";
+        rc = 1;
+        break;
+      }
+      ::usleep(10'000);
+    }
+    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+      std::cerr << "chat-bench: worker " << k + 1 << " (pid " << pid
+                << ") died of signal " << WTERMSIG(status) << '\n';
+      rc = 1;
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+      std::cerr << "chat-bench: worker " << k + 1 << " (pid " << pid
+                << ") exited with " << WEXITSTATUS(status) << '\n';
+      rc = 1;
+    }
+  }
+  return rc;
 }
 
 } // namespace
@@ -1032,6 +1372,35 @@ int main(int argc, char** argv) {
     usage();
     return 2;
   }
-  bench b{opt};
-  return b.run();
+  auto* shared = chat_bench::shared_run::create(opt.workers);
+  if (!shared) {
+    std::cerr << "chat-bench: mmap: " << std::strerror(errno) << '\n';
+    return 1;
+  }
+  // Before fork(): every worker inherits it.
+  raise_file_limit();
+  auto parent = getpid();
+  std::vector<pid_t> children;
+  for (int w = 1; w < opt.workers; ++w) {
+    auto pid = ::fork();
+    if (pid < 0) {
+      std::cerr << "chat-bench: fork: " << std::strerror(errno) << '\n';
+      for (auto c : children)
+        ::kill(c, SIGKILL);
+      return 1;
+    }
+    if (pid == 0) {
+      // A worker never outlives worker 0 (nor starts after it died).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent)
+        _exit(1);
+      bench b{opt, *shared, w};
+      _exit(b.serve());
+    }
+    children.push_back(pid);
+  }
+  bench b{opt, *shared, 0};
+  for (auto pid : children)
+    b.add_child(pid);
+  return b.finish(b.run());
 }

@@ -404,6 +404,16 @@ def scale(rows, src):
     loads = [r for r in rows if r["scenario"] == "load"]
     out = ["## Cluster at scale, issue 14\n"]
     nodes = (hold or (steps[0] if steps else {})).get("nodes")
+    # chat-bench --workers=W: the broadcast's clients over W processes.
+    bw = max((r.get("workers", 1) for r in steps), default=1)
+    if bw > 1:
+        how = (f"ran in one chat-bench of {bw} worker processes (fork), "
+               "global client g in worker g mod "
+               f"{bw}, the lines' stamps and counts in memory they share: "
+               "a line's latency is from its send until its last delivery "
+               "in any of them (one CLOCK_MONOTONIC for all)")
+    else:
+        how = "ran in one process, up to what that holds"
     out.append(
         f"One chat of {nodes} chat-node processes (node K of {nodes} slots, "
         "a full mesh over loopback), every node pinned to core 0, one "
@@ -415,8 +425,7 @@ def scale(rows, src):
         "the first client and once every process held its clients; times "
         "are the slowest process's, each timing the loss from the first of "
         "its clients on the killed node to drop). A broadcast's latency "
-        "needs one clock at every recipient, so it ran in one process, "
-        "up to what that holds. Clients go "
+        f"needs one clock at every recipient, so it {how}. Clients go "
         "round-robin over the nodes (client i to node i mod "
         f"{nodes}, so evenly) from 127.0.0.2-9. Beside it, in the same "
         "run, one chat-node alone (no cluster option) on core 0, with as "
