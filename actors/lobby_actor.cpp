@@ -371,7 +371,7 @@ void on_invite(lobby_ptr self, client_id id, client_id target,
   // brings this client in.
   auto node = remote->node;
   auto& p = st.peers.at(node);
-  auto& invite = inviter->second.invite.emplace();
+  auto& invite = *(inviter->second.invite = std::make_unique<pending_invite>());
   invite.node = node;
   invite.target = target;
   invite.arg = arg;

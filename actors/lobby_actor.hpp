@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -83,8 +84,9 @@ struct member {
   /// The partner in that chat, on this node or another.
   client_id partner = 0;
   /// Its invite to a client of another node, while it waits for the
-  /// answer: meanwhile it cannot be invited.
-  std::optional<pending_invite> invite;
+  /// answer: meanwhile it cannot be invited. Behind a pointer: every
+  /// member carries the slot, few ever fill it (~120 bytes per client).
+  std::unique_ptr<pending_invite> invite;
   /// Its connection is gone; it stays until its private chat has ended.
   bool gone = false;
 };
