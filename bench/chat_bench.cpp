@@ -87,11 +87,18 @@ struct options {
   // Departures each client must hear of: the killed node's clients, of
   // every chat-bench process; 0: this process's own.
   int64_t kill_expect = 0;
+  // loss: a file holding that count, written by whoever kills the node
+  // (it knows how many clients the node had); read once the node is gone.
+  std::string kill_expect_file;
   // Processes sharing the clients (hold, broadcast): global client g is
   // worker g mod W's.
   int workers = 1;
   // broadcast: measure every step, also past the first that misses.
   bool all_steps = false;
+  // Poll the sockets without sleeping: on loopback the sender's kernel
+  // wakes a sleeping receiver, so a sleeping generator bills its wake-ups
+  // to the server's core; a polling one is never asleep to be woken.
+  bool busy_poll = false;
 };
 
 // "HOST:PORT" or "[V6]:PORT"; false if it is neither.
@@ -141,9 +148,13 @@ void usage() {
        "                           from the first of its clients to drop\n"
        "  --kill-expect=N          loss: departures to hear of (default:\n"
        "                           this process's clients of that node)\n"
+       "  --kill-expect-file=F     loss: that number, read from F once the\n"
+       "                           node is gone (its killer writes it)\n"
        "  --workers=W              hold, broadcast: W processes share the\n"
        "                           clients (each may open ~19,900 here)\n"
-       "  --all-steps              broadcast: go on stepping after a miss\n";
+       "  --all-steps              broadcast: go on stepping after a miss\n"
+       "  --busy-poll              poll the sockets without sleeping (takes\n"
+       "                           the core; keeps wake-ups off the server's)\n";
 }
 
 bool parse(int argc, char** argv, options& o) {
@@ -151,6 +162,10 @@ bool parse(int argc, char** argv, options& o) {
     std::string arg = argv[i];
     if (arg == "--all-steps") {
       o.all_steps = true;
+      continue;
+    }
+    if (arg == "--busy-poll") {
+      o.busy_poll = true;
       continue;
     }
     auto eq = arg.find('=');
@@ -216,6 +231,8 @@ bool parse(int argc, char** argv, options& o) {
       o.kill_pid = std::stoi(val);
     else if (key == "kill-expect")
       o.kill_expect = std::stoll(val);
+    else if (key == "kill-expect-file")
+      o.kill_expect_file = val;
     else if (key == "workers")
       o.workers = std::max(1, std::min(64, std::stoi(val)));
     else if (key == "all-steps")
@@ -445,6 +462,7 @@ private:
     return n > worker_ ? (n - worker_ + workers_ - 1) / workers_ : 0;
   }
   void on_departures(int receiver, const char* data, size_t len, int64_t t);
+  bool read_kill_expect();
 
   options opt_;
   chat_bench::shared_run& run_;
@@ -841,7 +859,10 @@ bool bench::run_until(Pred done, double timeout_s, const char* what) {
     // Between two turns, worker 0 notices the lines that other workers
     // completed. 5 ms: a 1 ms turn cost the workers twice the CPU per
     // delivery (and worse latency) at N = 15,000.
-    io_.run_for(std::chrono::milliseconds(5));
+    if (opt_.busy_poll)
+      io_.poll();
+    else
+      io_.run_for(std::chrono::milliseconds(5));
     if (workers_ > 1) {
       publish();
       if (broadcasting_)
@@ -1225,6 +1246,8 @@ void bench::on_departures(int receiver, const char* data, size_t len,
     for (auto i = comma + 2; i < at && text[i] >= '0' && text[i] <= '9'; ++i)
       d = d * 10 + (text[i] - '0');
   }
+  if (told_need_ == 0 && !read_kill_expect())
+    return;
   auto& sum = told_sum_[static_cast<size_t>(receiver)];
   auto before = sum;
   sum += d;
@@ -1237,6 +1260,17 @@ void bench::on_departures(int receiver, const char* data, size_t len,
   }
   if (before <= told_need_ && sum > told_need_)
     ++over_told_;
+}
+
+// --kill-expect-file: the killed node's clients, as its killer counted
+// them just before; false while the file is not there yet.
+bool bench::read_kill_expect() {
+  std::ifstream in{opt_.kill_expect_file};
+  int64_t n = 0;
+  if (!(in >> n) || n <= 0)
+    return false;
+  told_need_ = n;
+  return true;
 }
 
 // Holds every client, reports it as `hold` does, then kills one node and
@@ -1252,7 +1286,9 @@ int bench::loss() {
       ++(node_of(global(i)) == opt_.kill_node - 1 ? doomed : survivors);
   reset_counts();
   told_sum_.assign(conns_.size(), 0);
-  told_need_ = opt_.kill_expect > 0 ? opt_.kill_expect : doomed;
+  told_need_ = opt_.kill_expect > 0             ? opt_.kill_expect
+               : opt_.kill_expect_file.empty() ? doomed
+                                               : 0; // read after the kill
   watching_ = true;
   // The killed node's CPU time vanishes with it: count the others only.
   opt_.server_pids.erase(std::remove(opt_.server_pids.begin(),
