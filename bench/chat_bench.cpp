@@ -1066,6 +1066,8 @@ std::string bench::head(const char* scenario, int clients) {
      << ",\"dropped\":" << total(dropped_, &chat_bench::worker_slot::dropped);
   if (workers_ > 1)
     os << ",\"workers\":" << workers_;
+  if (opt_.busy_poll)
+    os << ",\"busy_poll\":true";
   return os.str();
 }
 
