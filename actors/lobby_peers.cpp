@@ -139,7 +139,7 @@ void on_roster(lobby_ptr self, node_index node, const client_ids& clients,
     announce(self, id, true);
   }
   for (auto id : in_private)
-    st.remote.set_private(id, true);
+    st.remote.set_private(node, id, true);
   for (auto id : paging)
     if (st.remote.contains(id))
       start_page(self, id);
@@ -164,9 +164,7 @@ void on_left(lobby_ptr self, node_index node, client_id id) {
 
 void on_private(lobby_ptr self, node_index node, client_id id,
                 bool in_private) {
-  auto& remote = self->state.remote;
-  if (remote.contains(node, id))
-    remote.set_private(id, in_private);
+  self->state.remote.set_private(node, id, in_private);
 }
 
 void on_relay(lobby_ptr self, node_index, client_id from,

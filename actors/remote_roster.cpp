@@ -72,17 +72,14 @@ bool remote_roster::erase(node_index node, client_id id) {
   return true;
 }
 
-void remote_roster::set_private(client_id id, bool in_private) {
-  for (auto& l : lists_) {
-    auto e = find_in(l.entries, id);
-    if (!e)
-      continue;
-    if (static_cast<bool>(*e & private_bit) != in_private) {
-      *e ^= private_bit;
-      in_private ? ++in_private_ : --in_private_;
-    }
+void remote_roster::set_private(node_index node, client_id id,
+                                bool in_private) {
+  auto l = list_of(node);
+  auto e = l ? find_in(l->entries, id) : nullptr;
+  if (!e || static_cast<bool>(*e & private_bit) == in_private)
     return;
-  }
+  *e ^= private_bit;
+  in_private ? ++in_private_ : --in_private_;
 }
 
 std::optional<remote_roster::entry>

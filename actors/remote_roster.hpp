@@ -59,9 +59,9 @@ public:
     }
   }
 
-  /// Marks client `id` (of whichever node) as in a private chat or not;
-  /// nothing if it is unknown.
-  void set_private(client_id id, bool in_private);
+  /// Marks client `id` as in a private chat or not, if `node` told us
+  /// about it (as a departure counts); nothing otherwise.
+  void set_private(node_index node, client_id id, bool in_private);
 
   std::optional<entry> find(client_id id) const;
   bool contains(client_id id) const { return find(id).has_value(); }

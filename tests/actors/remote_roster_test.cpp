@@ -1,5 +1,6 @@
 #include "actors/remote_roster.hpp"
 
+#include <initializer_list>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -17,6 +18,13 @@ std::vector<client_id> roster_ids(const remote_roster& r) {
   return ids;
 }
 
+// Client numbers `ids`, told by `node`, in that order.
+void add_all(remote_roster& r, chat::node_index node,
+             std::initializer_list<client_id> ids) {
+  for (auto id : ids)
+    r.add(node, id);
+}
+
 } // namespace
 
 TEST_CASE("an empty roster knows no one", "[remote-roster]") {
@@ -27,7 +35,7 @@ TEST_CASE("an empty roster knows no one", "[remote-roster]") {
   CHECK(r.begin() == r.end());
   CHECK_FALSE(r.find(1));
   CHECK_FALSE(r.erase(2, 2));
-  r.set_private(2, true);
+  r.set_private(2, 2, true);
   CHECK(r.in_private() == 0);
 }
 
@@ -70,14 +78,11 @@ TEST_CASE("the iteration merges the nodes in number order",
           "[remote-roster]") {
   remote_roster r;
   // Nodes 2, 3 and 5 of 6, told in turn: a roster each, then joins.
-  for (client_id id : {2, 8, 14})
-    r.add(2, id);
-  for (client_id id : {5, 11})
-    r.add(5, id);
-  for (client_id id : {3, 9, 15, 21})
-    r.add(3, id);
+  add_all(r, 2, {2, 8, 14});
+  add_all(r, 5, {5, 11});
+  add_all(r, 3, {3, 9, 15, 21});
   r.add(5, 17);
-  r.set_private(9, true);
+  r.set_private(3, 9, true);
   std::vector<client_id> ids;
   std::vector<chat::node_index> nodes;
   std::vector<client_id> in_private;
@@ -97,18 +102,20 @@ TEST_CASE("the private count follows changes, once each", "[remote-roster]") {
   remote_roster r;
   r.add(2, 2);
   r.add(3, 3);
-  r.set_private(2, true);
-  r.set_private(2, true);
+  r.set_private(2, 2, true);
+  r.set_private(2, 2, true);
   CHECK(r.in_private() == 1);
   CHECK(r.find(2)->in_private);
   CHECK_FALSE(r.find(3)->in_private);
-  r.set_private(3, true);
+  r.set_private(2, 3, true); // not from the node that told us: nothing
+  CHECK(r.in_private() == 1);
+  r.set_private(3, 3, true);
   CHECK(r.in_private() == 2);
-  r.set_private(2, false);
-  r.set_private(2, false);
+  r.set_private(2, 2, false);
+  r.set_private(2, 2, false);
   CHECK(r.in_private() == 1);
   CHECK_FALSE(r.find(2)->in_private);
-  r.set_private(99, true); // unknown: nothing
+  r.set_private(2, 99, true); // unknown: nothing
   CHECK(r.in_private() == 1);
   CHECK(r.size() == 2);
 }
@@ -118,7 +125,7 @@ TEST_CASE("a departure counts only from the node that told us",
   remote_roster r;
   r.add(2, 8);
   r.add(2, 14);
-  r.set_private(8, true);
+  r.set_private(2, 8, true);
   CHECK_FALSE(r.erase(3, 8));
   CHECK(r.contains(8));
   CHECK(r.erase(2, 8));
@@ -146,12 +153,10 @@ TEST_CASE("a lost node's clients go in number order, the counts falling "
           "one by one",
           "[remote-roster]") {
   remote_roster r;
-  for (client_id id : {2, 8, 14})
-    r.add(2, id);
-  for (client_id id : {3, 9})
-    r.add(3, id);
-  r.set_private(8, true);
-  r.set_private(9, true);
+  add_all(r, 2, {2, 8, 14});
+  add_all(r, 3, {3, 9});
+  r.set_private(2, 8, true);
+  r.set_private(3, 9, true);
   std::vector<client_id> gone;
   std::vector<size_t> sizes;
   std::vector<size_t> in_private;
@@ -213,7 +218,7 @@ TEST_CASE("a number no node can reach is refused, and aliases none",
   CHECK_FALSE(r.find(high));
   CHECK_FALSE(r.contains(3, high));
   CHECK_FALSE(r.erase(3, high));
-  r.set_private(high, true);
+  r.set_private(3, high, true);
   CHECK(r.in_private() == 0);
   CHECK(r.size() == 2);
 }
